@@ -1,0 +1,5 @@
+// ops.h — every differentiable op of fcnlab, by family. Each family is one header in
+// engine/ops/ (checks, dispatch, backward rule) over kernels/cpu (reference) and
+// kernels/cuda (hand-written).
+#pragma once
+#include "engine/ops/elementwise.h"
