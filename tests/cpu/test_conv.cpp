@@ -180,7 +180,7 @@ TEST_CASE("gradcheck: conv2d (padding, stride 2, dilation 2, groups 2, 1x1, asym
   }
 }
 
-TEST_CASE("conv_transpose2d forward equals the direct scatter; gradcheck incl. output_padding") {
+TEST_CASE("conv_transpose2d forward equals the direct scatter, and its gradcheck incl. output_padding") {
   std::mt19937 rng(3);
   std::vector<ConvCase> cases = random_cases(30, 123);
   for (const ConvCase& c : fixed_cases()) cases.push_back(c);
