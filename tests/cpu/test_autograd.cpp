@@ -29,7 +29,7 @@ TEST_CASE("gradients accumulate across backward calls and when a tensor is used 
   CHECK(!a.grad().defined());
 }
 
-TEST_CASE("frozen tensors get no gradient; NoGrad records nothing; detach cuts history") {
+TEST_CASE("frozen tensors get no gradient, NoGrad records nothing, detach cuts history") {
   Tensor w = Tensor::from_vector<double>({1, 2}, {2});  // requires_grad = false (frozen)
   Tensor x = Tensor::from_vector<double>({3, 4}, {2}).set_requires_grad();
   sum(mul(w, x)).backward();

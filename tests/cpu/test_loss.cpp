@@ -147,7 +147,7 @@ TEST_CASE("cross_entropy: clear errors for bad targets and options") {
 
 // ------------------------------------------------------------------ dice_loss
 
-TEST_CASE("dice_loss: perfect prediction gives 0; hand-computed 2x2 values and gradient") {
+TEST_CASE("dice_loss: perfect prediction gives 0, hand-computed 2x2 values and gradient") {
   Tensor t = Tensor::from_vector<double>({1, 1, 0, 0, 0, 0, 0, 1}, {2, 2, 2});
   for (bool per_image : {true, false}) CHECK(dice_loss(t, t, {1.0, per_image}).item() == 0.0);
 
@@ -227,7 +227,7 @@ TEST_CASE("bce_with_logits: hand-computed values, pos_weight, reductions, stabil
   CHECK(bce_with_logits(big, bt, Reduction::sum).item() == 2000.0);
 }
 
-TEST_CASE("bce_with_logits agrees with the textbook formula; d/dx = sigmoid(x) - t") {
+TEST_CASE("bce_with_logits agrees with the textbook formula, d/dx = sigmoid(x) - t") {
   Generator g(51);
   Tensor x = Tensor::uniform({3, 4}, -6.0, 6.0, g, DType::f64);
   Tensor t = Tensor::uniform({3, 4}, 0.0, 1.0, g, DType::f64);

@@ -75,7 +75,7 @@ TEST_CASE("gradcheck: softmax and log_softmax on (N, C) and (N, C, H, W)") {
   }
 }
 
-TEST_CASE("select_channel: picks channel c of (N, C, H, W) and (N, C); backward scatters") {
+TEST_CASE("select_channel: picks channel c of (N, C, H, W) and (N, C), backward scatters") {
   Tensor x = Tensor::arange(24, DType::f64).reshape({2, 3, 2, 2});
   // x[n, 1, h, w] = 12 n + 4 + 2 h + w
   CHECK_EXACT(select_channel(x, 1), Tensor::from_vector<double>({4, 5, 6, 7, 16, 17, 18, 19}, {2, 2, 2}));
