@@ -1,0 +1,98 @@
+// fcnlab-inspect — looks inside things fcnlab works with. One mode per flag:
+//   --dataset DIR   the SIIM-ACR PNG release (or a phantom set): summary and every problem;
+//                   exit 1 when there is any problem (files missing, unreadable, ...).
+// Model modes (--model ...) plug into the same dispatcher: add a Mode to kModes.
+// Usage errors (unknown flag, missing value, no mode) exit 2.
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "data/siim.h"
+#include "engine/error.h"
+
+namespace {
+
+using Args = std::vector<std::string>;
+
+struct Mode {
+  const char* flag;   // the flag that selects the mode
+  const char* usage;  // one line for --help
+  std::function<int(const std::string& value, const Args& rest)> run;
+};
+
+int inspect_dataset(const std::string& dir, const Args& rest) {
+  if (!rest.empty()) {
+    std::cerr << "fcnlab-inspect: --dataset takes no further arguments, got '" << rest[0]
+              << "'\n";
+    return 2;
+  }
+  fcnlab::data::SiimPngDataset ds = fcnlab::data::SiimPngDataset::open(dir);
+  fcnlab::data::Inspection ins = ds.inspect();
+  std::cout << "data set: " << dir << "\n" << ins.summary.str();
+  if (ins.problems.empty()) {
+    std::cout << "problems: none\n";
+    return 0;
+  }
+  std::cout << "problems: " << ins.problems.size() << "\n";
+  for (const auto& p : ins.problems) std::cout << "  " << p.str() << "\n";
+  if (ins.files_missing())
+    std::cout << "files are missing: " << ins.count(fcnlab::data::ProblemKind::missing_image)
+              << " images, " << ins.count(fcnlab::data::ProblemKind::missing_mask)
+              << " masks\n";
+  return 1;
+}
+
+const std::vector<Mode> kModes = {
+    {"--dataset", "--dataset DIR   summary and problems of a SIIM-ACR PNG data set",
+     inspect_dataset},
+};
+
+void usage(std::FILE* to) {
+  std::fprintf(to, "usage: fcnlab-inspect MODE\nmodes:\n");
+  for (const Mode& m : kModes) std::fprintf(to, "  %s\n", m.usage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args(argv + 1, argv + argc);
+  if (args.empty()) {
+    usage(stderr);
+    return 2;
+  }
+  if (args[0] == "--help" || args[0] == "-h") {
+    usage(stdout);
+    return 0;
+  }
+  std::string flag = args[0], value;
+  if (auto eq = flag.find('='); eq != std::string::npos) {  // --dataset=DIR
+    value = flag.substr(eq + 1);
+    flag = flag.substr(0, eq);
+    args.erase(args.begin());
+  } else if (args.size() >= 2) {
+    value = args[1];
+    args.erase(args.begin(), args.begin() + 2);
+  } else {
+    args.erase(args.begin());
+  }
+  for (const Mode& m : kModes) {
+    if (flag != m.flag) continue;
+    if (value.empty()) {
+      std::fprintf(stderr, "fcnlab-inspect: %s needs a value\n", m.flag);
+      usage(stderr);
+      return 2;
+    }
+    try {
+      return m.run(value, args);
+    } catch (const fcnlab::Error& e) {
+      std::fprintf(stderr, "fcnlab-inspect: %s\n", e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "fcnlab-inspect: unknown option '%s'\n", flag.c_str());
+  usage(stderr);
+  return 2;
+}
