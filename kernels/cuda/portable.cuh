@@ -1,0 +1,34 @@
+// portable.cuh — the conventions every kernel of kernels/cuda follows, so that one source
+// compiles with nvcc (runs on a GPU) and with g++ over kernels/simt (runs on the CPU in tests).
+//   FCNLAB_LAUNCH(kernel, grid, block, shared_bytes, stream, args...)
+//       kernel<<<grid, block, shared_bytes, stream>>>(args...) under nvcc; the SIMT launcher
+//       under g++. A template kernel whose name has a comma goes in parentheses or through a
+//       pointer: `auto k = conv_kernel<float, 4>; FCNLAB_LAUNCH(k, ...)`.
+//   FCNLAB_DYNAMIC_SHARED(type, name);
+//       declares `type* name` pointing at the launch's dynamic shared memory (instead of
+//       `extern __shared__ type name[];`, which plain C++ cannot express). 16-byte aligned.
+//   FCNLAB_SIMT is defined when the kernels run under the SIMT layer.
+// Other rules (see kernels/simt/README.md): only the _sync warp intrinsics, no inline PTX in
+// code that must run under simt, guard work instead of returning before a barrier.
+#pragma once
+
+#if defined(__CUDACC__)
+#include <cuda_runtime.h>
+
+#define FCNLAB_LAUNCH(kernel, grid, block, shared_bytes, stream, ...) \
+  kernel<<<(grid), (block), (shared_bytes), (stream)>>>(__VA_ARGS__)
+#define FCNLAB_DYNAMIC_SHARED(type, name)                                   \
+  extern __shared__ __align__(16) unsigned char fcnlab_dynamic_shared_[]; \
+  type* name = reinterpret_cast<type*>(fcnlab_dynamic_shared_)
+
+#else
+#include "kernels/simt/simt.h"
+
+#define FCNLAB_SIMT 1
+#define FCNLAB_LAUNCH(kernel, grid, block, shared_bytes, stream, ...)                      \
+  ::fcnlab::simt::launch(#kernel, kernel, (grid), (block), (shared_bytes), (stream) \
+                         __VA_OPT__(, ) __VA_ARGS__)
+#define FCNLAB_DYNAMIC_SHARED(type, name) \
+  type* name = static_cast<type*>(::fcnlab::simt::detail::dynamic_shared())
+
+#endif

@@ -1,0 +1,156 @@
+// fiber.cpp — stacks with guard pages and the two context-switch back-ends (see fiber.h).
+#include "kernels/simt/fiber.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "engine/error.h"
+
+#if defined(__x86_64__) && !defined(FCNLAB_SIMT_NO_ASM)
+#define FCNLAB_SIMT_HAVE_ASM 1
+// fcnlab_simt_switch(void** save_sp, void* new_sp): push the callee-saved registers and the
+// MXCSR / x87 control words on the current stack, store the stack pointer, load the other
+// one and pop the same layout from it. A fresh fiber's stack is laid out by context_init so
+// that this `ret` lands in fcnlab_simt_trampoline with r12 = arg and r13 = entry.
+asm(R"(
+  .text
+  .globl fcnlab_simt_switch
+  .type fcnlab_simt_switch, @function
+fcnlab_simt_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size fcnlab_simt_switch, .-fcnlab_simt_switch
+
+  .globl fcnlab_simt_trampoline
+  .type fcnlab_simt_trampoline, @function
+fcnlab_simt_trampoline:
+  movq %r12, %rdi
+  callq *%r13
+  ud2
+  .size fcnlab_simt_trampoline, .-fcnlab_simt_trampoline
+)");
+extern "C" void fcnlab_simt_switch(void** save_sp, void* new_sp);
+extern "C" void fcnlab_simt_trampoline();
+#endif
+
+namespace fcnlab::simt::detail {
+
+Stack::Stack(size_t bytes) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_ = (bytes + page - 1) / page * page;
+  map_bytes_ = size_ + page;
+  void* m = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  FCNLAB_CHECK(m != MAP_FAILED, "simt: mmap of a ", map_bytes_, "-byte fiber stack failed");
+  map_ = static_cast<char*>(m);
+  // Stacks grow down: the guard page is the lowest page of the mapping.
+  FCNLAB_CHECK(mprotect(map_, page, PROT_NONE) == 0, "simt: mprotect of a stack guard page failed");
+  base_ = map_ + page;
+}
+
+Stack::~Stack() { munmap(map_, map_bytes_); }
+
+namespace {
+// ucontext entry functions take int arguments: pass the two pointers as 32-bit halves.
+void uc_entry(unsigned e_lo, unsigned e_hi, unsigned a_lo, unsigned a_hi) {
+  auto e = reinterpret_cast<FiberEntry>((uint64_t(e_hi) << 32) | e_lo);
+  auto a = reinterpret_cast<void*>((uint64_t(a_hi) << 32) | a_lo);
+  e(a);
+  std::abort();  // entries never return
+}
+}  // namespace
+
+void context_init(ContextKind kind, Context& ctx, Stack& stack, FiberEntry entry, void* arg) {
+#ifdef FCNLAB_SIMT_HAVE_ASM
+  if (kind == ContextKind::Asm) {
+    // Layout, growing down from a 16-byte aligned top A: [A-8] return address = trampoline;
+    // below it rbp, rbx, r12 (= arg), r13 (= entry), r14, r15; then the MXCSR/FPU word.
+    // After the `ret`, rsp == A, so the trampoline's `call` sees the ABI's alignment.
+    uintptr_t top = reinterpret_cast<uintptr_t>(stack.base() + stack.size() - 64) & ~uintptr_t(15);
+    auto* p = reinterpret_cast<uint64_t*>(top);
+    *--p = reinterpret_cast<uint64_t>(&fcnlab_simt_trampoline);
+    *--p = 0;                                      // rbp
+    *--p = 0;                                      // rbx
+    *--p = reinterpret_cast<uint64_t>(arg);        // r12
+    *--p = reinterpret_cast<uint64_t>(entry);      // r13
+    *--p = 0;                                      // r14
+    *--p = 0;                                      // r15
+    uint32_t mxcsr = 0;
+    uint16_t fpcw = 0;
+    asm volatile("stmxcsr %0" : "=m"(mxcsr));
+    asm volatile("fnstcw %0" : "=m"(fpcw));
+    *--p = uint64_t(mxcsr) | (uint64_t(fpcw) << 32);
+    ctx.sp = p;
+    return;
+  }
+#endif
+  (void)kind;
+  if (!ctx.uc) ctx.uc = std::make_unique<ucontext_t>();
+  FCNLAB_CHECK(getcontext(ctx.uc.get()) == 0, "simt: getcontext failed");
+  ctx.uc->uc_stack.ss_sp = stack.base();
+  ctx.uc->uc_stack.ss_size = stack.size();
+  ctx.uc->uc_link = nullptr;
+  auto e = reinterpret_cast<uint64_t>(entry);
+  auto a = reinterpret_cast<uint64_t>(arg);
+  makecontext(ctx.uc.get(), reinterpret_cast<void (*)()>(&uc_entry), 4, unsigned(e),
+              unsigned(e >> 32), unsigned(a), unsigned(a >> 32));
+}
+
+void context_switch(ContextKind kind, Context& from, Context& to) {
+#ifdef FCNLAB_SIMT_HAVE_ASM
+  if (kind == ContextKind::Asm) {
+    fcnlab_simt_switch(&from.sp, to.sp);
+    return;
+  }
+#endif
+  (void)kind;
+  if (!from.uc) from.uc = std::make_unique<ucontext_t>();
+  swapcontext(from.uc.get(), to.uc.get());
+}
+
+ContextKind default_context_kind() {
+  const char* env = std::getenv("FCNLAB_SIMT_CONTEXT");
+  std::string v = env ? env : "";
+  FCNLAB_CHECK(v.empty() || v == "asm" || v == "ucontext",
+               "FCNLAB_SIMT_CONTEXT must be asm or ucontext, got '", v, "'");
+#ifdef FCNLAB_SIMT_HAVE_ASM
+  return v == "ucontext" ? ContextKind::UContext : ContextKind::Asm;
+#else
+  return ContextKind::UContext;
+#endif
+}
+
+std::vector<std::unique_ptr<Stack>>& StackPool::get(size_t n, size_t bytes) {
+  if (bytes != bytes_) {
+    stacks_.clear();
+    bytes_ = bytes;
+  }
+  while (stacks_.size() < n) stacks_.push_back(std::make_unique<Stack>(bytes));
+  return stacks_;
+}
+
+}  // namespace fcnlab::simt::detail

@@ -1,0 +1,63 @@
+// fiber.h — the execution contexts of the SIMT layer: one fiber per CUDA thread of a block.
+// A fiber is a stack plus a saved stack pointer. Stacks are mmap'd with a PROT_NONE guard page
+// below them (a stack overflow faults instead of silently corrupting a neighbour) and reused
+// across blocks and launches. Two switch back-ends: a hand-written x86-64 switch (callee-saved
+// registers + MXCSR/x87 control word, about 10 ns) and POSIX ucontext (portable, about 300 ns:
+// swapcontext saves the signal mask with a syscall). FCNLAB_SIMT_CONTEXT=ucontext forces the
+// latter; non-x86-64 builds always use it.
+#pragma once
+#include <ucontext.h>
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace fcnlab::simt::detail {
+
+enum class ContextKind { Asm, UContext };
+
+// Entry point of a fiber; it must never return (it switches back to the scheduler instead).
+using FiberEntry = void (*)(void* arg);
+
+// One stack with a guard page; owns its mapping.
+class Stack {
+ public:
+  explicit Stack(size_t bytes);
+  ~Stack();
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+  char* base() const { return base_; }  // lowest usable byte (just above the guard page)
+  size_t size() const { return size_; }
+
+ private:
+  char* map_ = nullptr;
+  size_t map_bytes_ = 0;
+  char* base_ = nullptr;
+  size_t size_ = 0;
+};
+
+// A saved execution context: either a stack pointer (asm switch) or a ucontext_t.
+struct Context {
+  void* sp = nullptr;
+  std::unique_ptr<ucontext_t> uc;
+};
+
+// Prepares `ctx` to start running entry(arg) on `stack` at the next switch into it.
+void context_init(ContextKind kind, Context& ctx, Stack& stack, FiberEntry entry, void* arg);
+// Saves the running context into `from` and resumes `to`.
+void context_switch(ContextKind kind, Context& from, Context& to);
+// The back-end to use: FCNLAB_SIMT_CONTEXT=asm|ucontext, default asm where available.
+ContextKind default_context_kind();
+
+// Per-OS-thread pool of fiber stacks, grown on demand, reused by every launch on that thread.
+class StackPool {
+ public:
+  // Returns at least n stacks of `bytes` each (re-creates them if the size changed).
+  std::vector<std::unique_ptr<Stack>>& get(size_t n, size_t bytes);
+
+ private:
+  std::vector<std::unique_ptr<Stack>> stacks_;
+  size_t bytes_ = 0;
+};
+
+}  // namespace fcnlab::simt::detail
