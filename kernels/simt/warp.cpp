@@ -149,8 +149,14 @@ uint64_t warp_op(WarpOp op, unsigned mask, uint64_t value, int arg, int width, S
   g.arrived |= bit;
   g.value[lane] = value;
   g.arg[lane] = arg;
-  if (missing(w, g) == 0) return complete(b, warp, gi, lane);
-  f.state = FiberState::AtWarp;
+  if (missing(w, g) == 0) {
+    // The last lane completes the group, then yields too: after a warp intrinsic every lane
+    // resumes in schedule order (the others of this round run first).
+    f.warp_result = complete(b, warp, gi, lane);
+    f.state = FiberState::Ready;
+  } else {
+    f.state = FiberState::AtWarp;
+  }
   yield_to_scheduler(f);
   return f.warp_result;
 }
