@@ -33,7 +33,13 @@ namespace {
 
 Options from_environment() {
   Options o;
-  if (const char* s = std::getenv("FCNLAB_SIMT_SCHEDULE"); s && *s) o.schedule = Schedule::parse(s);
+  if (const char* s = std::getenv("FCNLAB_SIMT_SCHEDULE"); s && *s) {
+    try {
+      o.schedule = Schedule::parse(s);
+    } catch (const fcnlab::Error& e) {
+      FCNLAB_FAIL("FCNLAB_SIMT_SCHEDULE: ", e.what());
+    }
+  }
   if (const char* s = std::getenv("FCNLAB_SIMT_STRICT_EXIT"); s && *s) {
     std::string v = s;
     FCNLAB_CHECK(v == "0" || v == "1", "FCNLAB_SIMT_STRICT_EXIT must be 0 or 1, got '", v, "'");
