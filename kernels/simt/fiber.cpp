@@ -59,9 +59,9 @@ extern "C" void fcnlab_simt_trampoline();
 
 namespace fcnlab::simt::detail {
 
-Stack::Stack(size_t bytes) {
+Stack::Stack(size_t bytes, size_t color) : color_(color) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  size_ = (bytes + page - 1) / page * page;
+  size_ = (bytes + color + page - 1) / page * page;
   map_bytes_ = size_ + page;
   void* m = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -90,7 +90,7 @@ void context_init(ContextKind kind, Context& ctx, Stack& stack, FiberEntry entry
     // Layout, growing down from a 16-byte aligned top A: return address = trampoline;
     // below it rbp, rbx, r12 (= arg), r13 (= entry), r14, r15; then the MXCSR/FPU word.
     // After the `ret`, rsp == A, so the trampoline's `call` sees the ABI's alignment.
-    uintptr_t top = reinterpret_cast<uintptr_t>(stack.base() + stack.size() - 64) & ~uintptr_t(15);
+    uintptr_t top = reinterpret_cast<uintptr_t>(stack.base() + stack.size() - 64 - stack.color()) & ~uintptr_t(15);
     auto* p = reinterpret_cast<uint64_t*>(top);
     *--p = reinterpret_cast<uint64_t>(&fcnlab_simt_trampoline);
     *--p = 0;                                      // rbp
@@ -112,7 +112,7 @@ void context_init(ContextKind kind, Context& ctx, Stack& stack, FiberEntry entry
   if (!ctx.uc) ctx.uc = std::make_unique<ucontext_t>();
   FCNLAB_CHECK(getcontext(ctx.uc.get()) == 0, "simt: getcontext failed");
   ctx.uc->uc_stack.ss_sp = stack.base();
-  ctx.uc->uc_stack.ss_size = stack.size();
+  ctx.uc->uc_stack.ss_size = stack.size() - stack.color();
   ctx.uc->uc_link = nullptr;
   auto e = reinterpret_cast<uint64_t>(entry);
   auto a = reinterpret_cast<uint64_t>(arg);
@@ -149,7 +149,8 @@ std::vector<std::unique_ptr<Stack>>& StackPool::get(size_t n, size_t bytes) {
     stacks_.clear();
     bytes_ = bytes;
   }
-  while (stacks_.size() < n) stacks_.push_back(std::make_unique<Stack>(bytes));
+  while (stacks_.size() < n)
+    stacks_.push_back(std::make_unique<Stack>(bytes, stacks_.size() % 61 * 64));
   return stacks_;
 }
 

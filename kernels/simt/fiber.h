@@ -22,18 +22,22 @@ using FiberEntry = void (*)(void* arg);
 // One stack with a guard page; owns its mapping.
 class Stack {
  public:
-  explicit Stack(size_t bytes);
+  // `color`: bytes left unused at the top, so that the stack tops of many fibers do not all
+  // map to the same cache sets (they would: stacks are a multiple of the page size apart).
+  Stack(size_t bytes, size_t color);
   ~Stack();
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
   char* base() const { return base_; }  // lowest usable byte (just above the guard page)
   size_t size() const { return size_; }
+  size_t color() const { return color_; }
 
  private:
   char* map_ = nullptr;
   size_t map_bytes_ = 0;
   char* base_ = nullptr;
   size_t size_ = 0;
+  size_t color_ = 0;
 };
 
 // A saved execution context: either a stack pointer (asm switch) or a ucontext_t.

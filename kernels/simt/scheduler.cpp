@@ -87,7 +87,9 @@ void resume(BlockState& b, Fiber& f) {
   }
 }
 
-bool same_site(Site a, Site b) { return a.line == b.line && std::strcmp(a.file, b.file) == 0; }
+bool same_site(Site a, Site b) {
+  return a.line == b.line && (a.file == b.file || std::strcmp(a.file, b.file) == 0);
+}
 
 const char* barrier_name(BarrierKind k) {
   switch (k) {

@@ -12,7 +12,9 @@ namespace fcnlab::simt::detail {
 
 namespace {
 
-bool same_site(Site a, Site b) { return a.line == b.line && std::strcmp(a.file, b.file) == 0; }
+bool same_site(Site a, Site b) {
+  return a.line == b.line && (a.file == b.file || std::strcmp(a.file, b.file) == 0);
+}
 
 // The lane whose value `lane` reads (PTX shfl.sync semantics; `lane` itself when clamped).
 int source_lane(WarpOp op, int lane, int arg, int width) {
@@ -115,33 +117,36 @@ uint64_t warp_op(WarpOp op, unsigned mask, uint64_t value, int arg, int width, S
   BlockState& b = *tls_block;
   const unsigned warp = f.linear / 32, lane = f.linear % 32, bit = 1u << lane;
   WarpState& w = b.warps[warp];
-  const std::string call = std::string(op_name(op)) + "(mask " + hex(mask) + ") at " + str(site);
+  // (built only on failure: this is the hot path)
+  auto call = [&] { return std::string(op_name(op)) + "(mask " + hex(mask) + ") at " + str(site); };
   if (!(mask & bit))
     fail(cudaErrorIllegalInstruction,
-         "lane " + std::to_string(lane) + " of warp " + std::to_string(warp) + " calls " + call +
+         "lane " + std::to_string(lane) + " of warp " + std::to_string(warp) + " calls " + call() +
              ", but the mask does not include the calling lane");
   if (width < 1 || width > 32 || (width & (width - 1)) != 0)
     fail(cudaErrorIllegalInstruction,
-         call + ": width " + std::to_string(width) + " is not a power of two in [1, 32]");
+         call() + ": width " + std::to_string(width) + " is not a power of two in [1, 32]");
   if (b.strict_exit && (mask & w.exited))
-    fail(cudaErrorIllegalInstruction, call + ": the mask names lane(s) " +
+    fail(cudaErrorIllegalInstruction, call() + ": the mask names lane(s) " +
                                           lanes_str(mask & w.exited) + " of warp " +
                                           std::to_string(warp) + " that already exited");
   size_t gi = w.pending.size();
   for (size_t i = 0; i < w.pending.size(); ++i) {
     const WarpGroup& g = w.pending[i];
     if (!(g.mask & mask)) continue;
-    const std::string theirs = std::string(op_name(g.op)) + "(mask " + hex(g.mask) + ") at " +
-                               str(g.site) + " by lane(s) " + lanes_str(g.arrived);
+    auto theirs = [&] {
+      return std::string(op_name(g.op)) + "(mask " + hex(g.mask) + ") at " + str(g.site) +
+             " by lane(s) " + lanes_str(g.arrived);
+    };
     if (g.mask != mask)
       fail(cudaErrorIllegalInstruction,
            "lanes of warp " + std::to_string(warp) + " disagree on the mask: lane " +
-               std::to_string(lane) + " calls " + call + " while waiting is " + theirs);
+               std::to_string(lane) + " calls " + call() + " while waiting is " + theirs());
     if (g.op != op || g.width != width || (op != WarpOp::SyncWarp && !same_site(g.site, site)))
       fail(cudaErrorIllegalInstruction,
            "lanes of warp " + std::to_string(warp) + " meet at different warp intrinsics: lane " +
-               std::to_string(lane) + " calls " + call + " (width " + std::to_string(width) +
-               ") while waiting is " + theirs + " (width " + std::to_string(g.width) + ")");
+               std::to_string(lane) + " calls " + call() + " (width " + std::to_string(width) +
+               ") while waiting is " + theirs() + " (width " + std::to_string(g.width) + ")");
     gi = i;
   }
   if (gi == w.pending.size()) w.pending.push_back(WarpGroup{op, mask, width, site});
