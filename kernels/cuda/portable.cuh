@@ -2,8 +2,9 @@
 // compiles with nvcc (runs on a GPU) and with g++ over kernels/simt (runs on the CPU in tests).
 //   FCNLAB_LAUNCH(kernel, grid, block, shared_bytes, stream, args...)
 //       kernel<<<grid, block, shared_bytes, stream>>>(args...) under nvcc; the SIMT launcher
-//       under g++. A template kernel whose name has a comma goes in parentheses or through a
-//       pointer: `auto k = conv_kernel<float, 4>; FCNLAB_LAUNCH(k, ...)`.
+//       under g++. A template kernel whose name has a comma goes in parentheses,
+//       `FCNLAB_LAUNCH((conv_kernel<float, 4>), ...)`, or through a pointer,
+//       `auto k = conv_kernel<float, 4>; FCNLAB_LAUNCH(k, ...)` (both checked with nvcc 13.0).
 //   FCNLAB_DYNAMIC_SHARED(type, name);
 //       declares `type* name` pointing at the launch's dynamic shared memory (instead of
 //       `extern __shared__ type name[];`, which plain C++ cannot express). 16-byte aligned.
