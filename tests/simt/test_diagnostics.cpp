@@ -239,7 +239,7 @@ TEST_CASE("in record mode errors surface through cudaGetLastError and cudaDevice
   cudaDeviceSynchronize();
 }
 
-TEST_CASE("an exception inside a kernel becomes a launch failure; the next launch runs normally") {
+TEST_CASE("an exception inside a kernel becomes a launch failure and the next launch runs normally") {
   DeviceBuffer<int> out(std::vector<int>(8, 0));
   expect_error([&] { FCNLAB_LAUNCH(throws_inside, 1, 8, 0, 0, out.get()); }, cudaErrorLaunchFailure,
                {"thread (3,0,0)", "boom"});
