@@ -1,7 +1,8 @@
 // stb_impl.cpp — the one translation unit that compiles stb_image and stb_image_write
 // (header-only libraries from Debian's libstb-dev; we do not link libstb).
-// PNG only: the other formats are compiled out to keep the attack surface and binary small.
+// PNG and JPEG only: the other formats are compiled out (smaller attack surface and binary).
 #define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG  // for JPEG-baseline DICOM pixel data (dicom.cpp)
 #define STBI_NO_STDIO
 #define STBI_FAILURE_USERMSG
 #define STB_IMAGE_IMPLEMENTATION
