@@ -57,7 +57,43 @@ extern "C" void fcnlab_simt_switch(void** save_sp, void* new_sp);
 extern "C" void fcnlab_simt_trampoline();
 #endif
 
+#if defined(__SANITIZE_ADDRESS__)
+#define FCNLAB_SIMT_ASAN 1
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 namespace fcnlab::simt::detail {
+
+namespace {
+#ifdef FCNLAB_SIMT_ASAN
+thread_local Context* tls_switch_from = nullptr;  // the context being left, for its bounds
+#endif
+
+// Runs on the new side of every switch: tells ASan the switch is complete and records the
+// bounds of the stack we came from (this is how the OS thread's own stack becomes known).
+inline void arrived(void* fake_stack) {
+#ifdef FCNLAB_SIMT_ASAN
+  const void* bottom = nullptr;
+  size_t size = 0;
+  __sanitizer_finish_switch_fiber(fake_stack, &bottom, &size);
+  if (tls_switch_from) {
+    tls_switch_from->stack_bottom = bottom;
+    tls_switch_from->stack_size = size;
+  }
+#else
+  (void)fake_stack;
+#endif
+}
+
+// The first code a fiber runs: finish the switch, then the entry (which never returns).
+void fiber_start(void* context) {
+  arrived(nullptr);
+  auto* ctx = static_cast<Context*>(context);
+  ctx->entry(ctx->arg);
+  std::abort();
+}
+}  // namespace
 
 Stack::Stack(size_t bytes, size_t color) : color_(color) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
@@ -85,6 +121,17 @@ void uc_entry(unsigned e_lo, unsigned e_hi, unsigned a_lo, unsigned a_hi) {
 }  // namespace
 
 void context_init(ContextKind kind, Context& ctx, Stack& stack, FiberEntry entry, void* arg) {
+  ctx.entry = entry;
+  ctx.arg = arg;
+  ctx.stack_bottom = stack.base();
+  ctx.stack_size = stack.size() - stack.color();
+#ifdef FCNLAB_SIMT_ASAN
+  // Frames abandoned on this stack (a fiber that never returned) left their redzones poisoned.
+  ASAN_UNPOISON_MEMORY_REGION(stack.base(), stack.size());
+#endif
+  // The fiber starts in fiber_start(&ctx), which calls entry(arg).
+  entry = &fiber_start;
+  arg = &ctx;
 #ifdef FCNLAB_SIMT_HAVE_ASM
   if (kind == ContextKind::Asm) {
     // Layout, growing down from a 16-byte aligned top A: return address = trampoline;
@@ -120,16 +167,26 @@ void context_init(ContextKind kind, Context& ctx, Stack& stack, FiberEntry entry
               unsigned(e >> 32), unsigned(a), unsigned(a >> 32));
 }
 
-void context_switch(ContextKind kind, Context& from, Context& to) {
+void context_switch(ContextKind kind, Context& from, Context& to, bool from_finished) {
+  void* fake_stack = nullptr;
+#ifdef FCNLAB_SIMT_ASAN
+  tls_switch_from = &from;
+  __sanitizer_start_switch_fiber(from_finished ? nullptr : &fake_stack, to.stack_bottom,
+                                 to.stack_size);
+#else
+  (void)from_finished;
+#endif
 #ifdef FCNLAB_SIMT_HAVE_ASM
   if (kind == ContextKind::Asm) {
     fcnlab_simt_switch(&from.sp, to.sp);
+    arrived(fake_stack);
     return;
   }
 #endif
   (void)kind;
   if (!from.uc) from.uc = std::make_unique<ucontext_t>();
   swapcontext(from.uc.get(), to.uc.get());
+  arrived(fake_stack);
 }
 
 ContextKind default_context_kind() {

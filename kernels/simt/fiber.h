@@ -4,7 +4,8 @@
 // across blocks and launches. Two switch back-ends: a hand-written x86-64 switch (callee-saved
 // registers + MXCSR/x87 control word, about 10 ns) and POSIX ucontext (portable, about 300 ns:
 // swapcontext saves the signal mask with a syscall). FCNLAB_SIMT_CONTEXT=ucontext forces the
-// latter; non-x86-64 builds always use it.
+// latter; non-x86-64 builds always use it. Under AddressSanitizer every switch is announced
+// (__sanitizer_start/finish_switch_fiber) and a stack is unpoisoned before it is reused.
 #pragma once
 #include <ucontext.h>
 
@@ -40,16 +41,22 @@ class Stack {
   size_t color_ = 0;
 };
 
-// A saved execution context: either a stack pointer (asm switch) or a ucontext_t.
+// A saved execution context: either a stack pointer (asm switch) or a ucontext_t, plus what
+// a fresh fiber runs and its stack bounds (AddressSanitizer must be told about every switch).
 struct Context {
   void* sp = nullptr;
   std::unique_ptr<ucontext_t> uc;
+  FiberEntry entry = nullptr;
+  void* arg = nullptr;
+  const void* stack_bottom = nullptr;  // learnt at the first switch away for the OS stack
+  size_t stack_size = 0;
 };
 
 // Prepares `ctx` to start running entry(arg) on `stack` at the next switch into it.
 void context_init(ContextKind kind, Context& ctx, Stack& stack, FiberEntry entry, void* arg);
-// Saves the running context into `from` and resumes `to`.
-void context_switch(ContextKind kind, Context& from, Context& to);
+// Saves the running context into `from` and resumes `to`. `from_finished`: `from` will never
+// be resumed (lets AddressSanitizer drop its fake stack).
+void context_switch(ContextKind kind, Context& from, Context& to, bool from_finished = false);
 // The back-end to use: FCNLAB_SIMT_CONTEXT=asm|ucontext, default asm where available.
 ContextKind default_context_kind();
 

@@ -13,6 +13,10 @@
 #include <string>
 #include <unordered_map>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace fcnlab::simt {
 namespace {
 
@@ -103,6 +107,10 @@ cudaError_t cudaMalloc(void** ptr, size_t bytes) {
   void* p = std::aligned_alloc(256, rounded);
   if (!p) return sd::set_error(cudaErrorMemoryAllocation);
   std::memset(p, 0xFF, rounded);  // NaN poison: a read before a write shows
+#if defined(__SANITIZE_ADDRESS__)
+  // The rounding slack is not the caller's: an ASan build reports accesses to it.
+  ASAN_POISON_MEMORY_REGION(static_cast<char*>(p) + bytes, rounded - bytes);
+#endif
   std::lock_guard<std::mutex> lock(sd::g_mutex);
   sd::allocations()[reinterpret_cast<uintptr_t>(p)] = bytes;
   sd::g_bytes_in_use += bytes;
@@ -119,6 +127,9 @@ cudaError_t cudaFree(void* ptr) {
       return sd::fail_call(cudaErrorInvalidValue,
                            "cudaFree of a pointer that cudaMalloc did not return (or freed twice)");
     }
+#if defined(__SANITIZE_ADDRESS__)
+    ASAN_UNPOISON_MEMORY_REGION(ptr, (it->second + 255) / 256 * 256);
+#endif
     sd::g_bytes_in_use -= it->second;
     sd::allocations().erase(it);
   }

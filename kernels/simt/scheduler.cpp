@@ -9,6 +9,10 @@
 
 #include "kernels/simt/block_state.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace fcnlab::simt {
 namespace detail {
 
@@ -24,15 +28,28 @@ thread_local LaunchStats tls_stats;
 struct SharedArena {
   void* data = nullptr;
   size_t bytes = 0;
-  ~SharedArena() { std::free(data); }
+  ~SharedArena() {
+#if defined(__SANITIZE_ADDRESS__)
+    if (data) ASAN_UNPOISON_MEMORY_REGION(data, bytes);
+#endif
+    std::free(data);
+  }
+  // Returns a buffer of at least n bytes; under ASan the bytes past n are poisoned.
   void* get(size_t n) {
-    n = std::max<size_t>(n, 128);
-    if (n > bytes) {
+    const size_t want = (std::max<size_t>(n, 128) + 127) / 128 * 128;
+    if (want > bytes) {
+#if defined(__SANITIZE_ADDRESS__)
+      if (data) ASAN_UNPOISON_MEMORY_REGION(data, bytes);
+#endif
       std::free(data);
-      data = std::aligned_alloc(128, (n + 127) / 128 * 128);
+      data = std::aligned_alloc(128, want);
       FCNLAB_CHECK(data, "simt: cannot allocate ", n, " bytes of dynamic shared memory");
-      bytes = n;
+      bytes = want;
     }
+#if defined(__SANITIZE_ADDRESS__)
+    ASAN_UNPOISON_MEMORY_REGION(data, bytes);
+    ASAN_POISON_MEMORY_REGION(static_cast<char*>(data) + n, bytes - n);
+#endif
     return data;
   }
 };
@@ -66,8 +83,8 @@ void fiber_main(void* arg) {
     f->error = std::current_exception();
     f->state = FiberState::Failed;
   }
-  yield_to_scheduler(*f);  // never resumed
-  std::abort();
+  context_switch(b->context_kind, f->ctx, b->scheduler, /*from_finished=*/true);
+  std::abort();  // never resumed
 }
 
 void resume(BlockState& b, Fiber& f) {
@@ -168,7 +185,7 @@ void run_block(BlockState& b, std::vector<std::unique_ptr<Stack>>& stacks, Rng& 
     b.warps[w].pending.clear();
   }
   b.exited = 0;
-  std::memset(tls_shared_base, 0xFF, std::max<size_t>(b.info->shared_bytes, 1));
+  std::memset(tls_shared_base, 0xFF, b.info->shared_bytes);
   std::vector<unsigned> ready;
   ready.reserve(n);
   do {
