@@ -178,6 +178,21 @@ TEST_CASE("bad warp masks are diagnosed") {
                cudaErrorLaunchFailure, {"deadlock", "__syncwarp", "waits at a block barrier"});
 }
 
+TEST_CASE("when not strict, exited lanes count as arrived and read as NaN/all-ones") {
+  Options lenient;
+  lenient.strict_exit = false;
+  for (const char* s : {"inorder", "reverse", "random:11"}) {
+    lenient.schedule = Schedule::parse(s);
+    ScopedOptions scope(lenient);
+    DeviceBuffer<int> out(std::vector<int>(32, 0));
+    FCNLAB_LAUNCH(mask_names_exited, 1, 32, 0, 0, out.get());
+    auto got = out.read();
+    for (int l = 0; l < 15; ++l) CHECK(got[l] == l + 1);
+    CHECK(got[15] == -1);  // lane 16 exited: an undefined value, all-ones bytes here
+    for (int l = 16; l < 32; ++l) CHECK(got[l] == 0);
+  }
+}
+
 TEST_CASE("illegal launch shapes are rejected before anything runs") {
   DeviceBuffer<int> flag(std::vector<int>{0});
   struct Shape {
