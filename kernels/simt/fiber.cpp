@@ -1,10 +1,14 @@
 // fiber.cpp — stacks with guard pages and the two context-switch back-ends (see fiber.h).
 #include "kernels/simt/fiber.h"
 
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -98,17 +102,87 @@ void fiber_start(void* context) {
 Stack::Stack(size_t bytes, size_t color) : color_(color) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   size_ = (bytes + color + page - 1) / page * page;
-  map_bytes_ = size_ + page;
+  guard_ = kGuardBytes;
+  map_bytes_ = size_ + guard_;
   void* m = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   FCNLAB_CHECK(m != MAP_FAILED, "simt: mmap of a ", map_bytes_, "-byte fiber stack failed");
   map_ = static_cast<char*>(m);
-  // Stacks grow down: the guard page is the lowest page of the mapping.
-  FCNLAB_CHECK(mprotect(map_, page, PROT_NONE) == 0, "simt: mprotect of a stack guard page failed");
-  base_ = map_ + page;
+  // Stacks grow down: the guard region is the lowest part of the mapping.
+  FCNLAB_CHECK(mprotect(map_, guard_, PROT_NONE) == 0, "simt: mprotect of a stack guard failed");
+  base_ = map_ + guard_;
 }
 
 Stack::~Stack() { munmap(map_, map_bytes_); }
+
+// ---- stack overflow report: a SIGSEGV handler (on an alternate signal stack, since the
+// fiber's stack is exhausted) that recognises a fault inside a guard of this thread's pool.
+namespace {
+thread_local const StackPool* tls_pool = nullptr;
+std::atomic<FiberDescriber> g_describer{nullptr};
+
+#if !defined(__SANITIZE_ADDRESS__)  // ASan reports overflows itself
+struct sigaction g_previous_segv;
+
+void on_segv(int, siginfo_t* info, void*) {
+  const StackPool* pool = tls_pool;
+  if (pool && pool->in_guard(info->si_addr)) {
+    char who[256] = "a kernel";
+    if (FiberDescriber d = g_describer.load()) d(who, sizeof who);
+    char msg[512];
+    int n = std::snprintf(msg, sizeof msg,
+                          "simt: fiber stack overflow in %s: a CUDA thread needed more than its "
+                          "%zu KiB stack (raise FCNLAB_SIMT_STACK_KIB or shrink local arrays)\n",
+                          who, pool->stack_bytes() / 1024);
+    if (n > 0) (void)!write(2, msg, static_cast<size_t>(std::min<int>(n, sizeof msg - 1)));
+    signal(SIGABRT, SIG_DFL);
+    std::abort();
+  }
+  // Not ours: put the previous handler back and return; the access faults again and it runs.
+  sigaction(SIGSEGV, &g_previous_segv, nullptr);
+}
+#endif
+
+// Makes on_segv the SIGSEGV handler (again, if a test framework swapped its own in) and gives
+// this OS thread an alternate signal stack if it has none.
+void install_overflow_reporter() {
+#if !defined(__SANITIZE_ADDRESS__)
+  struct sigaction current {};
+  sigaction(SIGSEGV, nullptr, &current);
+  if (!((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == &on_segv)) {
+    struct sigaction mine {};
+    mine.sa_sigaction = &on_segv;
+    mine.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&mine.sa_mask);
+    sigaction(SIGSEGV, &mine, &g_previous_segv);
+  }
+  thread_local bool have_altstack = false;
+  if (!have_altstack) {
+    stack_t ss{};
+    sigaltstack(nullptr, &ss);
+    if ((ss.ss_flags & SS_DISABLE) || ss.ss_size < 16384) {
+      const size_t bytes = 64 * 1024;  // leaked with the thread: at most one per OS thread
+      void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (m != MAP_FAILED) {
+        stack_t mine{};
+        mine.ss_sp = m;
+        mine.ss_size = bytes;
+        sigaltstack(&mine, nullptr);
+      }
+    }
+    have_altstack = true;
+  }
+#endif
+}
+}  // namespace
+
+void set_fiber_describer(FiberDescriber d) { g_describer.store(d); }
+
+bool StackPool::in_guard(const void* p) const {
+  for (const auto& s : stacks_)
+    if (s->in_guard(p)) return true;
+  return false;
+}
 
 namespace {
 // ucontext entry functions take int arguments: pass the two pointers as 32-bit halves.
@@ -202,6 +276,8 @@ ContextKind default_context_kind() {
 }
 
 std::vector<std::unique_ptr<Stack>>& StackPool::get(size_t n, size_t bytes) {
+  tls_pool = this;
+  install_overflow_reporter();
   if (bytes != bytes_) {
     stacks_.clear();
     bytes_ = bytes;

@@ -3,6 +3,7 @@
 // until every one has exited. At the end of each round it checks the block-barrier rules
 // (one call site, nobody exited) and releases the barrier, or reports a deadlock.
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -231,6 +232,18 @@ void validate(const LaunchInfo& in) {
     fail(cudaErrorInvalidResourceHandle, who + "launch on a stream that does not exist");
 }
 
+// For the stack-overflow report (runs in a signal handler: no allocation).
+void describe_running_fiber(char* buf, size_t n) {
+  const BlockState* b = tls_block;
+  if (!b || !b->current) {
+    std::snprintf(buf, n, "a kernel");
+    return;
+  }
+  const uint3 k = tls_block_idx, t = b->current->tid;
+  std::snprintf(buf, n, "kernel '%s' block (%u,%u,%u) thread (%u,%u,%u)", b->info->name, k.x, k.y,
+                k.z, t.x, t.y, t.z);
+}
+
 }  // namespace
 
 Fiber& current_fiber(const char* what) {
@@ -301,6 +314,7 @@ void run_launch(const LaunchInfo& in) {
                               i / (in.block.x * in.block.y)};
     }
     b.warps.resize((n + 31) / 32);
+    set_fiber_describer(&describe_running_fiber);
     auto& stacks = tls_stacks.get(n, opt.stack_bytes);
     tls_shared_base = tls_shared.get(in.shared_bytes);
     tls_block_dim = in.block;

@@ -262,3 +262,44 @@ TEST_CASE("an exception inside a kernel becomes a launch failure and the next la
   CHECK(out.read()[0] == 1);
   CHECK_THROWS_AS(__syncthreads(), KernelError);  // outside any kernel
 }
+
+#if !defined(__SANITIZE_ADDRESS__)
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+// 200 KiB of locals: more than the 64 KiB fiber stack and its 64 KiB guard together.
+__global__ void stack_hog(int* out) {
+  volatile char big[200 * 1024];
+  big[0] = 1;
+  big[sizeof big - 1] = 2;
+  out[threadIdx.x] = big[0] + big[sizeof big - 1];
+}
+}  // namespace
+
+TEST_CASE("a fiber stack overflow is reported with the kernel and thread, then aborts") {
+  ScopedOptions in_order(Schedule::parse("inorder"));  // thread 0 overflows first
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  DeviceBuffer<int> out(4);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    dup2(fds[1], 2);
+    FCNLAB_LAUNCH(stack_hog, 1, 4, 0, 0, out.get());
+    _exit(0);  // not reached when the overflow is caught
+  }
+  close(fds[1]);
+  std::string err;
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  INFO(err);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGABRT);
+  CHECK(err.find("fiber stack overflow in kernel 'stack_hog' block (0,0,0) thread (0,0,0)") !=
+        std::string::npos);
+}
+#endif
