@@ -38,7 +38,7 @@ bool global_allowed(const std::string& module, const std::string& name) {
     return name == "_rebuild_tensor_v2" || name == "_rebuild_tensor" ||
            name == "_rebuild_parameter" || name == "_rebuild_parameter_with_state";
   if (module == "torch")
-    return !torch_type_base(name, "Storage").empty() || !torch_type_base(name, "Tensor").empty();
+    return name == "Size" || !torch_type_base(name, "Storage").empty() || !torch_type_base(name, "Tensor").empty();
   return false;
 }
 
@@ -223,8 +223,8 @@ class Machine {
   }
   Ref global(const std::string& module, const std::string& name) {
     check(global_allowed(module, name), "global '", module, ".", name, "' is not allowed (only "
-          "collections.OrderedDict, torch._utils._rebuild_tensor*/_rebuild_parameter and torch.*"
-          "Storage/Tensor may appear in a state_dict; a pickled nn.Module or other object cannot "
+          "collections.OrderedDict, torch._utils._rebuild_tensor*/_rebuild_parameter, torch.Size and "
+          "torch.*Storage/Tensor may appear in a state_dict; a pickled nn.Module or other object cannot "
           "be imported: save model.state_dict() instead)");
     Ref o = make(Kind::global);
     o->s = module + "." + name;
@@ -345,6 +345,12 @@ class Machine {
     if (f == "torch._utils._rebuild_parameter" || f == "torch._utils._rebuild_parameter_with_state") {
       nargs(3, 4);
       check(a[0]->kind == Kind::tensor, f, ": first argument must be a tensor");
+      return a[0];
+    }
+    if (f == "torch.Size") {  // a tuple subclass: torch.Size((2, 3)) is the tuple (2, 3)
+      nargs(1, 1);
+      check(a[0]->kind == Kind::tuple, "torch.Size expects a tuple");
+      for (const Ref& x : a[0]->items) int_arg(x, "torch.Size element");
       return a[0];
     }
     if (f.size() > 6 && !torch_type_base(f.substr(6), "Tensor").empty()) {  // torch 0.1.x: T() + BUILD

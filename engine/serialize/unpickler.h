@@ -2,8 +2,8 @@
 //
 // It is a stack machine over the ~35 opcodes that torch.save emits (protocol 2, plus the few
 // protocol-4 ones), never executes anything and never imports by name: a GLOBAL is only accepted
-// if it is on a short allow-list (collections.OrderedDict, the torch._utils tensor rebuilders, the
-// torch.*Storage / torch.*Tensor classes); anything else is an Error "module.name is not allowed".
+// if it is on a short allow-list (collections.OrderedDict, the torch._utils tensor rebuilders, torch.Size,
+// the torch.*Storage / torch.*Tensor classes); anything else is an Error "module.name is not allowed".
 // A container may not be mutated once it sits inside another container (pickle never needs it
 // for state_dicts), which rules out reference cycles and keeps nesting depth exact and bounded.
 // Allowed calls are evaluated symbolically: OrderedDict() gives an empty dict, _rebuild_tensor*

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 
 #include "engine/error.h"
 
@@ -26,6 +27,7 @@ constexpr size_t kEocdSize = 22, kCentralSize = 46, kLocalSize = 30;
 RandomAccessFile::RandomAccessFile(const std::string& path)
     : path_(path), file_(std::fopen(path.c_str(), "rb"), &std::fclose) {
   FCNLAB_CHECK(file_, "cannot open '", path, "' for reading");
+  FCNLAB_CHECK(!std::filesystem::is_directory(path), "'", path, "' is a directory, not a file");
   FCNLAB_CHECK(std::fseek(file_.get(), 0, SEEK_END) == 0, "cannot seek in '", path, "'");
   long end = std::ftell(file_.get());
   FCNLAB_CHECK(end >= 0, "cannot determine the size of '", path, "' (is it a directory?)");

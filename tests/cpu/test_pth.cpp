@@ -216,6 +216,7 @@ TEST_CASE("pth: not-a-pth, empty, missing and safetensors-looking files are reje
   empty.write(nullptr, 0);
   CHECK(error_of(empty.path).find("file is empty") != std::string::npos);
   CHECK(error_of(kDir + "missing.pth").find("cannot open") != std::string::npos);
+  CHECK(error_of(kDir).find("is a directory") != std::string::npos);
   TempFile st("fake.safetensors");
   const uint8_t sf[] = {2, 0, 0, 0, 0, 0, 0, 0, '{', '}'};
   st.write(sf, sizeof sf);
@@ -336,6 +337,10 @@ TEST_CASE("unpickler: unknown opcodes, globals, underflow, cycles and truncation
   deep.push_back('.');
   CHECK_THROWS_WITH_AS(pickle::unpickle(deep.data(), deep.size(), "deep"),
                        doctest::Contains("nested deeper than"), Error);
+  CHECK(unpickle_error({'c', 't', 'o', 'r', 'c', 'h', '\n', 'S', 'i', 'z', 'e', '\n', 'K', 2, 0x85,
+                       0x85, 'R', '.'}) == "");  // torch.Size((2,)) of old files is the tuple (2,)
+  CHECK(unpickle_error({'c', 't', 'o', 'r', 'c', 'h', '\n', 'S', 'i', 'z', 'e', '\n', 'N', 0x85,
+                       'R', '.'}).find("torch.Size expects a tuple") != std::string::npos);
   CHECK_THROWS_AS(unpickle_bytes({'X', 200, 0, 0, 0, 'a', '.'}), pickle::Truncated);
   CHECK_THROWS_AS(unpickle_bytes({0x80, 2, 'N'}), pickle::Truncated);
 }
