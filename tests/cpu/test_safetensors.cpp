@@ -246,7 +246,7 @@ TEST_CASE("safetensors: F16 and BF16 load converted to f32") {
   CHECK(std::isnan(load_bytes(n).tensors.at("n").item()));
 }
 
-TEST_CASE("safetensors: known dtypes fcnlab cannot hold give a clear error; the header still reads") {
+TEST_CASE("safetensors: known dtypes fcnlab cannot hold give a clear error, the header still reads") {
   TempDir dir;
   Bytes f = make_file("{\"flags\":{\"dtype\":\"BOOL\",\"shape\":[4],\"data_offsets\":[0,4]}}", 4);
   CHECK_THROWS_WITH_AS(load_bytes(f), doctest::Contains("dtype BOOL not supported by fcnlab"), Error);
