@@ -4,6 +4,7 @@
 // told apart from a checkpoint.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -76,6 +77,33 @@ Checkpoint sample_checkpoint(float scale) {
              {"note", "quotes \" and \xc3\xa9"}};
   return ck;
 }
+
+// Stands in for a CUDA backend when none is built in: host memory behind the device's
+// allocator, every transfer counted, so a test can see that saving went through copy_bytes.
+struct FakeDevice {
+  struct Alloc final : Allocator {
+    void* allocate(size_t n) override { return n ? std::malloc(n) : nullptr; }
+    void deallocate(void* p, size_t) override { std::free(p); }
+  };
+  static inline Alloc alloc;
+  static inline int to_host = 0;
+  static void copy(void* dst, Device dd, const void* src, Device sd, size_t n) {
+    if (dd.is_cpu() && sd.is_cuda()) ++to_host;
+    if (n) std::memcpy(dst, src, n);
+  }
+  bool installed = false;
+  FakeDevice() {
+    try {
+      allocator_for(Device::cuda());  // a real backend is there: use it
+    } catch (const Error&) {
+      register_device_backend(DeviceType::cuda, &alloc, &copy);
+      installed = true;
+    }
+  }
+  ~FakeDevice() {
+    if (installed) register_device_backend(DeviceType::cuda, nullptr, nullptr);
+  }
+};
 
 }  // namespace
 
@@ -234,4 +262,24 @@ TEST_CASE("checkpoint: plain safetensors, other versions and stray tensors are c
   CHECK_THROWS_WITH_AS(load_checkpoint(plain), doctest::Contains("header too large"), Error);
   CHECK_THROWS_WITH_AS(load_checkpoint(dir.file("missing.safetensors")),
                        doctest::Contains("no such file"), Error);
+}
+
+TEST_CASE("checkpoint: tensors on a CUDA device are copied to the host for saving") {
+  FakeDevice dev;
+  TempDir dir;
+  const Checkpoint host = sample_checkpoint(1.5f);
+  Checkpoint on_device = host;
+  for (auto& [name, t] : on_device.model) t = t.to(Device::cuda());
+  for (auto& [name, t] : on_device.optimizer) t = t.to(Device::cuda());
+  REQUIRE(on_device.model.at("conv1_1.weight").device().is_cuda());
+  FakeDevice::to_host = 0;
+  save_checkpoint(dir.file("gpu.safetensors"), on_device);
+  if (dev.installed) CHECK(FakeDevice::to_host == 6);  // one transfer per tensor
+  Checkpoint back = load_checkpoint(dir.file("gpu.safetensors"));
+  CHECK(back.model.at("conv1_1.weight").device().is_cpu());
+  check_same_maps(back.model, host.model);
+  check_same_maps(back.optimizer, host.optimizer);
+  // Byte for byte what saving the host copies gives.
+  save_checkpoint(dir.file("cpu.safetensors"), host);
+  CHECK(read_text(dir.file("gpu.safetensors")) == read_text(dir.file("cpu.safetensors")));
 }
