@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app.add_option("--test-fraction", o.test_fraction, "share of images in the test split")
       ->check(CLI::Range(0.0, 0.99))->capture_default_str();
+  app.add_flag("--compress", o.compress_png,
+               "zlib-compress the images like the release (slower; default: stored PNG)");
   app.add_option("--threads", o.threads, "worker threads (0: all cores)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {

@@ -2,6 +2,7 @@
 // stb_image does not verify CRCs and may accept a damaged file; we want such files reported.
 #include "data/image.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <fstream>
@@ -170,11 +171,74 @@ void append_bytes(void* ctx, void* data, int size) {
 }
 }  // namespace
 
-std::vector<uint8_t> encode_png_gray8(const GrayImage& img) {
+namespace {
+
+void put_be32(std::vector<uint8_t>& out, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out.push_back(uint8_t(v >> s));
+}
+
+void put_chunk(std::vector<uint8_t>& out, const char* type, const uint8_t* data, size_t n) {
+  put_be32(out, uint32_t(n));
+  size_t start = out.size();
+  out.insert(out.end(), type, type + 4);
+  out.insert(out.end(), data, data + n);
+  put_be32(out, crc32(out.data() + start, n + 4));
+}
+
+// PNG with a zlib stream of stored blocks (rows with filter byte 0).
+std::vector<uint8_t> encode_png_stored(const GrayImage& img) {
+  const size_t W = size_t(img.width), H = size_t(img.height);
+  const size_t raw_size = H * (W + 1);
+  std::vector<uint8_t> z;
+  z.reserve(raw_size + raw_size / 65535 * 5 + 16);
+  z.push_back(0x78);
+  z.push_back(0x01);
+  uint32_t a = 1, b = 0;  // Adler-32 of the raw scanlines
+  size_t in_block = 0, left = raw_size;
+  auto open_block = [&] {  // BFINAL on the last block, BTYPE 00, LEN, NLEN
+    size_t n = std::min<size_t>(65535, left);
+    z.push_back(left == n ? 1 : 0);
+    z.push_back(uint8_t(n));
+    z.push_back(uint8_t(n >> 8));
+    z.push_back(uint8_t(~n));
+    z.push_back(uint8_t(~n >> 8));
+    in_block = n;
+  };
+  auto emit = [&](uint8_t v) {
+    if (in_block == 0) open_block();
+    z.push_back(v);
+    --in_block;
+    --left;
+    a = (a + v) % 65521;
+    b = (b + a) % 65521;
+  };
+  for (size_t y = 0; y < H; ++y) {
+    emit(0);
+    const uint8_t* row = img.pixels.data() + y * W;
+    for (size_t x = 0; x < W; ++x) emit(row[x]);
+  }
+  put_be32(z, (b << 16) | a);
+  std::vector<uint8_t> out = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  uint8_t ihdr[13] = {0};
+  for (int k = 0; k < 4; ++k) {
+    ihdr[k] = uint8_t(uint32_t(img.width) >> (24 - 8 * k));
+    ihdr[4 + k] = uint8_t(uint32_t(img.height) >> (24 - 8 * k));
+  }
+  ihdr[8] = 8;  // bit depth; colour type 0 (gray), compression/filter/interlace 0
+  put_chunk(out, "IHDR", ihdr, 13);
+  put_chunk(out, "IDAT", z.data(), z.size());
+  put_chunk(out, "IEND", nullptr, 0);
+  return out;
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode_png_gray8(const GrayImage& img, bool compress) {
   FCNLAB_CHECK(img.width > 0 && img.height > 0 &&
                    img.pixels.size() == size_t(img.width) * img.height,
                "encode_png_gray8: image of ", img.width, "x", img.height, " with ",
                img.pixels.size(), " pixels");
+  if (!compress) return encode_png_stored(img);
   std::vector<uint8_t> out;
   int ok = stbi_write_png_to_func(append_bytes, &out, img.width, img.height, 1,
                                   img.pixels.data(), img.width);
@@ -183,8 +247,8 @@ std::vector<uint8_t> encode_png_gray8(const GrayImage& img) {
   return out;
 }
 
-void write_png_gray8(const std::string& path, const GrayImage& img) {
-  write_file_bytes(path, encode_png_gray8(img));
+void write_png_gray8(const std::string& path, const GrayImage& img, bool compress) {
+  write_file_bytes(path, encode_png_gray8(img, compress));
 }
 
 }  // namespace fcnlab::data

@@ -81,8 +81,9 @@ PhantomSetReport write_phantom_set(const std::string& out, const PhantomSetOptio
       const Case& k = cases[c];
       Phantom p = render_phantom(o.size, k.positive, o.seed, k.key);
       std::string name = siim::png_name(k.index, k.split, k.positive);
-      write_png_gray8((fs::path(out) / siim::kImagesDir / name).string(), p.image);
-      write_png_gray8((fs::path(out) / siim::kMasksDir / name).string(), p.mask);
+      write_png_gray8((fs::path(out) / siim::kImagesDir / name).string(), p.image, o.compress_png);
+      // masks are mostly zeros: compressing them is cheap and saves ~99% of their size
+      write_png_gray8((fs::path(out) / siim::kMasksDir / name).string(), p.mask, true);
     } catch (...) {
       std::lock_guard<std::mutex> lock(failure_mu);
       if (!failure) failure = std::current_exception();

@@ -30,6 +30,7 @@ const std::string& phantom_dir() {
     o.size = 1024;
     o.seed = 1;
     o.test_fraction = 0.0;
+    o.compress_png = true;  // inflate cost like the release's zlib-compressed PNGs
     fcnlab::data::write_phantom_set(d, o);
     static std::string to_remove = d;
     std::atexit([] { std::filesystem::remove_all(to_remove); });

@@ -99,3 +99,16 @@ TEST_CASE("data: corrupt and truncated PNG files are errors naming the file") {
   CHECK_THROWS_WITH_AS(read_png_gray8(dir / "badzlib.png"),
                        doctest::Contains("badzlib.png: cannot decode PNG"), Error);
 }
+
+TEST_CASE("data: stored (uncompressed) PNG encoding decodes to the same pixels") {
+  for (auto [w, h] : {std::pair{1, 1}, std::pair{7, 3}, std::pair{300, 300}}) {  // 300x300: 2 blocks
+    GrayImage img(w, h);
+    for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = uint8_t(i * 31 + i / 7);
+    std::vector<uint8_t> png = encode_png_gray8(img, false);
+    PngInfo info = check_png(png.data(), png.size(), "stored");
+    CHECK(info.width == w);
+    CHECK(info.bit_depth == 8);
+    CHECK(decode_png_gray8(png.data(), png.size(), "stored").pixels == img.pixels);
+    CHECK(png.size() > img.pixels.size());  // really stored
+  }
+}
