@@ -2,8 +2,10 @@
 // TensorRefs (storage, element offset, sizes, strides) into contiguous fcnlab tensors.
 #include "engine/serialize/pth.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
+#include <new>
 #include <set>
 #include <utility>
 
@@ -153,6 +155,11 @@ Tensor materialise(const RandomAccessFile& file, const StorageLocations& where,
     numel *= static_cast<uint64_t>(t.sizes[d]);
     FCNLAB_CHECK(numel < (uint64_t{1} << 48), "tensor '", name, "' is implausibly large");
   }
+  // Zero or overlapping strides (expand, as_strided) can make a view larger than its storage;
+  // allow that only up to 2^31 elements so a hostile file cannot demand terabytes.
+  FCNLAB_CHECK(numel <= std::max<uint64_t>(static_cast<uint64_t>(st.numel), uint64_t{1} << 31),
+               "tensor '", name, "' has ", uint64_t(numel), " elements, more than its storage '",
+               st.key, "' (", st.numel, ") and more than 2^31");
   if (numel > 0) {
     for (int d = 0; d < nd; ++d)
       last += static_cast<unsigned __int128>(t.sizes[d] - 1) * static_cast<uint64_t>(t.strides[d]);
@@ -357,6 +364,8 @@ PthFile read_pth(const std::string& path) {
     return read_any(RandomAccessFile(path));
   } catch (const Error& e) {
     throw Error(detail::concat("load_pth('", path, "'): ", e.what()));
+  } catch (const std::bad_alloc&) {
+    throw Error(detail::concat("load_pth('", path, "'): out of memory while reading its tensors"));
   }
 }
 
@@ -365,6 +374,8 @@ PthFile read_pth_bytes(const std::string& name, std::vector<uint8_t> bytes) {
     return read_any(RandomAccessFile(name, std::make_shared<const std::vector<uint8_t>>(std::move(bytes))));
   } catch (const Error& e) {
     throw Error(detail::concat("load_pth('", name, "'): ", e.what()));
+  } catch (const std::bad_alloc&) {
+    throw Error(detail::concat("load_pth('", name, "'): out of memory while reading its tensors"));
   }
 }
 

@@ -152,6 +152,7 @@ TEST_CASE("pth: every container and tensor encoding loads torch's values bit-exa
 TEST_CASE("pth: the fixture really covers strides, shared storages, offsets and conversions") {
   const auto& e = expected()["small"];
   CHECK(e["fc_t.weight"]["stride"] == nlohmann::json::array({1, 5}));  // transposed view
+  CHECK(e["row.expanded"]["stride"] == nlohmann::json::array({0, 1}));  // broadcast view
   CHECK(e["shared.a"]["storage_offset"] == 2);
   CHECK(e["shared.b"]["storage_offset"] == 10);
   CHECK(e["half.f16"]["torch_dtype"] == "torch.float16");
@@ -199,6 +200,8 @@ TEST_CASE("pth: unsupported but recognised files get a clear error naming the fi
   CHECK(big.find("big_int64.pt") != std::string::npos);
   CHECK(big.find("tensor 'steps' (int64): value 1099511627776 at flat index 1 does not fit") !=
         std::string::npos);
+  CHECK(error_of(kDir + "expanded_huge.pt").find("tensor 'huge' has 8589934592 elements, more than "
+                                                 "its storage") != std::string::npos);
   CHECK(error_of(kDir + "torchscript_zip.pt").find("TorchScript archive") != std::string::npos);
   std::string deflated = error_of(kDir + "rezip_deflated.zip");
   CHECK(deflated.find("rezip_deflated.zip") != std::string::npos);
