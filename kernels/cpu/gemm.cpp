@@ -1,22 +1,23 @@
-// cpu/gemm.cpp — the packed, cache-blocked SGEMM (BLIS-style loop nest) and its AVX2+FMA
-// register micro-kernel.
+// cpu/gemm.cpp — the packed, cache-blocked SGEMM and its AVX2+FMA register micro-kernel.
 //
-// Loop nest per thread (the thread owns a range of columns, or of rows when N is small):
-//   for jc in N step NC        B block  (KC x NC)  packed once, lives in L2/L3
-//     for pc in K step KC
-//       pack B[pc:pc+KC, jc:jc+NC]
-//       for ic in M step MC    A block  (MC x KC)  packed, lives in L2
-//         pack A[ic:ic+MC, pc:pc+KC]
-//         for jr in NC step NR     one B micro-panel (KC x NR) stays in L1 ...
-//           for ir in MC step MR   ... while the A micro-panels (MR x KC) stream past it
-//             C[MR x NR] (+)= micro-kernel
-// The micro-kernel keeps the whole MR x NR tile of C in 12 ymm registers (6 x 2 x 8 floats)
-// and does 12 FMAs per k for 2 vector loads and 6 broadcasts.
+// Per call:  A (the conv weights) is packed once into MR-row panels, per kc-block, shared by
+//            the threads. C is cut into work items of about NC columns (all rows; or row
+//            blocks x column blocks when N is small) that the threads take dynamically.
+// Per item:  for each kc-block pc (K in balanced blocks of <= KC):
+//              pack B[pc:pc+kc, item columns]    kc x NC floats, stays in L2
+//              for ic in M step MC               A block MC x kc, L2
+//                for jr in NC step NR            one B micro-panel (kc x NR) stays in L1 ...
+//                  for ir in MC step MR          ... while the A micro-panels stream past it
+//                    C[MR x NR] (+)= micro-kernel
+// The micro-kernel keeps the whole 6 x 16 tile of C in 12 ymm registers and does 12 FMAs per
+// k for 2 vector loads and 6 broadcasts. The B packer is a PackB object: for conv2d it
+// gathers the im2col block straight from the image (kernels/cpu/im2col.cpp).
 #include "kernels/cpu/gemm.h"
 
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -30,12 +31,15 @@ namespace fcnlab::kernels::cpu {
 namespace {
 
 constexpr int MR = kGemmMR;
+static_assert(MR == 6, "run_item dispatches micro_kernel<1..6> by the rows of a tile");
 constexpr int NR = kGemmNR;
-// Cache blocking for a Zen 3 core (L1d 32 KiB, L2 512 KiB, L3 shared):
-//   B micro-panel KC x NR x 4 B = 16 KiB in L1; A block MC x KC x 4 B = 144 KiB in L2.
+// Cache blocking for a Zen 3 core (L1d 32 KiB, L2 512 KiB, L3 shared): B micro-panel
+// KC x NR x 4 B = 16 KiB in L1; A block MC x KC x 4 B = 144 KiB and B block KC x NC x 4 B =
+// 256 KiB in L2. Packed A is held whole up to 64 MiB (every VGG conv layer).
 constexpr int64_t kKC = 256;
 constexpr int64_t kMC = 144;
-constexpr int64_t kNC = 3072;
+constexpr int64_t kNC = 256;
+std::atomic<int64_t> g_max_packed_a{int64_t{64} << 20};  // bytes
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -58,23 +62,28 @@ struct Scratch {
 };
 thread_local Scratch tl_pack_a, tl_pack_b;
 
-// c (MR x NR, row stride ldc) = a_panel * b_panel + beta * c (+ bias[i] on row i).
-// a: kc groups of MR floats; b: kc rows of NR floats (64-byte aligned).
+// c (ROWS x NR, row stride ldc) = a_panel * b_panel + beta * c (+ bias[i] on row i).
+// a: kc groups of MR floats (only the first ROWS used: the last panel of an M that is not a
+// multiple of MR computes only its real rows); b: kc rows of NR floats (64-byte aligned).
+template <int ROWS>
 inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b,
                          float* __restrict c, int64_t ldc, float beta, const float* bias) {
 #if FCNLAB_GEMM_AVX2
   constexpr int NV = NR / 8;
-  __m256 acc[MR][NV];
+  __m256 acc[ROWS][NV];
 #pragma GCC unroll 8
-  for (int i = 0; i < MR; ++i)
+  for (int i = 0; i < ROWS; ++i)
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) acc[i][j] = _mm256_setzero_ps();
+  // C is read (or written) only after the k loop: fetch its lines meanwhile.
+#pragma GCC unroll 8
+  for (int i = 0; i < ROWS; ++i) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
   for (int64_t k = 0; k < kc; ++k) {
     __m256 bv[NV];
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) bv[j] = _mm256_load_ps(b + 8 * j);
 #pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < ROWS; ++i) {
       const __m256 ai = _mm256_broadcast_ss(a + i);
 #pragma GCC unroll 4
       for (int j = 0; j < NV; ++j) acc[i][j] = _mm256_fmadd_ps(ai, bv[j], acc[i][j]);
@@ -82,27 +91,40 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
     a += MR;
     b += NR;
   }
+  // Epilogue: all loads of C before any store. C's rows are often 4 KiB apart (a 224x224
+  // plane is 49 pages), and a load right after a store to the same page offset stalls on a
+  // false dependence (4K aliasing).
+  if (bias) {
 #pragma GCC unroll 8
-  for (int i = 0; i < MR; ++i) {
-    float* ci = c + i * ldc;
+    for (int i = 0; i < ROWS; ++i) {
+      const __m256 bi = _mm256_set1_ps(bias[i]);
 #pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) {
-      __m256 v = acc[i][j];
-      if (bias) v = _mm256_add_ps(v, _mm256_set1_ps(bias[i]));
-      if (beta == 1.0f) {
-        v = _mm256_add_ps(v, _mm256_loadu_ps(ci + 8 * j));
-      } else if (beta != 0.0f) {
-        v = _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(ci + 8 * j), v);
-      }
-      _mm256_storeu_ps(ci + 8 * j, v);
+      for (int j = 0; j < NV; ++j) acc[i][j] = _mm256_add_ps(acc[i][j], bi);
     }
   }
+  if (beta == 1.0f) {
+#pragma GCC unroll 8
+    for (int i = 0; i < ROWS; ++i)
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) acc[i][j] = _mm256_add_ps(acc[i][j], _mm256_loadu_ps(c + i * ldc + 8 * j));
+  } else if (beta != 0.0f) {
+    const __m256 bv = _mm256_set1_ps(beta);
+#pragma GCC unroll 8
+    for (int i = 0; i < ROWS; ++i)
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j)
+        acc[i][j] = _mm256_fmadd_ps(bv, _mm256_loadu_ps(c + i * ldc + 8 * j), acc[i][j]);
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < ROWS; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) _mm256_storeu_ps(c + i * ldc + 8 * j, acc[i][j]);
 #else
-  float acc[MR][NR] = {};
+  float acc[ROWS][NR] = {};
   for (int64_t k = 0; k < kc; ++k, a += MR, b += NR)
-    for (int i = 0; i < MR; ++i)
+    for (int i = 0; i < ROWS; ++i)
       for (int j = 0; j < NR; ++j) acc[i][j] += a[i] * b[j];
-  for (int i = 0; i < MR; ++i)
+  for (int i = 0; i < ROWS; ++i)
     for (int j = 0; j < NR; ++j) {
       float v = acc[i][j] + (bias ? bias[i] : 0.0f);
       float& cij = c[i * ldc + j];
@@ -111,11 +133,11 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
 #endif
 }
 
-// An edge tile (mr < MR or nr < NR): compute the full tile into a buffer, keep the valid part.
+// A tile narrower than NR: compute the full tile into a buffer, keep the valid part.
 void micro_kernel_edge(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
                        int nr, float beta, const float* bias) {
   alignas(64) float tmp[MR * NR];
-  micro_kernel(kc, a, b, tmp, NR, 0.0f, nullptr);
+  micro_kernel<MR>(kc, a, b, tmp, NR, 0.0f, nullptr);
   for (int i = 0; i < mr; ++i)
     for (int j = 0; j < nr; ++j) {
       float v = tmp[i * NR + j] + (bias ? bias[i] : 0.0f);
@@ -143,47 +165,56 @@ void pack_a(MatView<float> A, int64_t i0, int64_t mc, int64_t k0, int64_t kc, fl
   }
 }
 
-struct Problem {
+// One sgemm call, blocked: K in kc-blocks (kcb each, the last shorter), A packed once per
+// window of kc-blocks and shared by the threads, C split into work items that the threads
+// take dynamically (a core that other processes slow down simply takes fewer items).
+struct Plan {
   int64_t M, N, K;
-  MatView<float> A;
   const PackB* B;
   float beta;
   float* C;
   int64_t ldc;
   const float* bias;
+  int64_t kcb, nkb;     // kc-block size and count
+  int64_t Mr;           // M rounded up to MR: rows of the packed A
+  int64_t mcb;          // rows per M block (multiple of MR)
+  int64_t strips;       // NR-wide column strips of C
+  int64_t nblocks;      // column blocks; block j covers strips [j*strips/nblocks, (j+1)*strips/nblocks)
+  int64_t mblocks;      // row blocks per item list (1: an item owns all rows of its columns)
+  int64_t kc_of(int64_t kb) const { return std::min(kcb, K - kb * kcb); }
 };
 
-// Rows m0..m1, columns n0..n1 of C: the full loop nest on this thread.
-void run_block(const Problem& P, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-  if (m0 >= m1 || n0 >= n1) return;
-  // Balanced blocks: K = 576 gives 3 x 192 rather than 256 + 256 + 64.
-  const int64_t kcb = ceil_div(P.K, ceil_div(P.K, kKC));
-  const int64_t mcb = round_up(ceil_div(m1 - m0, ceil_div(m1 - m0, kMC)), MR);
-  const int64_t ncb = std::min<int64_t>(kNC, round_up(n1 - n0, NR));
-  float* abuf = tl_pack_a.get(static_cast<size_t>(mcb * kcb));
-  float* bbuf = tl_pack_b.get(static_cast<size_t>(kcb * ncb));
-  for (int64_t jc = n0; jc < n1; jc += ncb) {
-    const int64_t nc = std::min(ncb, n1 - jc);
-    for (int64_t pc = 0; pc < P.K; pc += kcb) {
-      const int64_t kc = std::min(kcb, P.K - pc);
-      P.B->pack(pc, kc, jc, nc, bbuf);
-      const float beta = pc == 0 ? P.beta : 1.0f;
-      const float* bias = pc == 0 ? P.bias : nullptr;
-      for (int64_t ic = m0; ic < m1; ic += mcb) {
-        const int64_t mc = std::min(mcb, m1 - ic);
-        pack_a(P.A, ic, mc, pc, kc, abuf);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-          const float* bp = bbuf + jr * kc;
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-            float* cp = P.C + (ic + ir) * P.ldc + jc + jr;
-            const float* bi = bias ? bias + ic + ir : nullptr;
-            if (mr == MR && nr == NR) {
-              micro_kernel(kc, abuf + ir * kc, bp, cp, P.ldc, beta, bi);
-            } else {
-              micro_kernel_edge(kc, abuf + ir * kc, bp, cp, P.ldc, mr, nr, beta, bi);
+// C[m0:m1, n0:n1] += A[m0:m1, window] * B[window, n0:n1] for the kc-blocks [w0, w1).
+void run_item(const Plan& P, const float* apack, int64_t w0, int64_t w1, int64_t m0, int64_t m1,
+              int64_t n0, int64_t n1, float* bbuf) {
+  const int64_t nc = n1 - n0;
+  for (int64_t kb = w0; kb < w1; ++kb) {
+    const int64_t kc = P.kc_of(kb), pc = kb * P.kcb;
+    P.B->pack(pc, kc, n0, nc, bbuf);
+    const float beta = pc == 0 ? P.beta : 1.0f;
+    const float* bias = pc == 0 ? P.bias : nullptr;
+    const float* ablock = apack + (kb - w0) * P.Mr * P.kcb;
+    for (int64_t ic = m0; ic < m1; ic += P.mcb) {
+      const int64_t mc = std::min(P.mcb, m1 - ic);
+      for (int64_t jr = 0; jr < nc; jr += NR) {
+        const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+        const float* bp = bbuf + jr * kc;
+        for (int64_t ir = ic; ir < ic + mc; ir += MR) {
+          const int mr = static_cast<int>(std::min<int64_t>(MR, m1 - ir));
+          const float* ap = ablock + ir * kc;  // panel ir/MR starts at (ir/MR)*MR*kc
+          float* cp = P.C + ir * P.ldc + n0 + jr;
+          const float* bi = bias ? bias + ir : nullptr;
+          if (nr == NR) {
+            switch (mr) {
+              case 6: micro_kernel<6>(kc, ap, bp, cp, P.ldc, beta, bi); break;
+              case 5: micro_kernel<5>(kc, ap, bp, cp, P.ldc, beta, bi); break;
+              case 4: micro_kernel<4>(kc, ap, bp, cp, P.ldc, beta, bi); break;
+              case 3: micro_kernel<3>(kc, ap, bp, cp, P.ldc, beta, bi); break;
+              case 2: micro_kernel<2>(kc, ap, bp, cp, P.ldc, beta, bi); break;
+              default: micro_kernel<1>(kc, ap, bp, cp, P.ldc, beta, bi); break;
             }
+          } else {
+            micro_kernel_edge(kc, ap, bp, cp, P.ldc, mr, nr, beta, bi);
           }
         }
       }
@@ -193,19 +224,27 @@ void run_block(const Problem& P, int64_t m0, int64_t m1, int64_t n0, int64_t n1)
 
 }  // namespace
 
+int64_t sgemm_set_packed_a_budget_bytes(int64_t bytes) { return g_max_packed_a.exchange(bytes); }
+
 void MatrixPackB::pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, float* dst) const {
-  for (int64_t t = 0; t * NR < nc; ++t, dst += NR * kc) {
-    const int64_t nb = n0 + t * NR;
-    const int w = static_cast<int>(std::min<int64_t>(NR, nc - t * NR));
-    if (b_.cs == 1 && w == NR) {
+  const int64_t full = nc / NR;  // whole strips; the last partial strip is zero-padded
+  if (b_.cs == 1) {  // row-major B: walk along each row (sequential reads), cut into strips
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = b_.p + (k0 + k) * b_.rs + n0;
+      float* d = dst + k * NR;
+      for (int64_t t = 0; t < full; ++t, d += NR * kc, src += NR) std::memcpy(d, src, NR * sizeof(float));
+    }
+  } else {
+    for (int64_t t = 0; t < full; ++t)
       for (int64_t k = 0; k < kc; ++k)
-        std::memcpy(dst + k * NR, b_.p + (k0 + k) * b_.rs + nb, NR * sizeof(float));
-    } else {
-      for (int64_t k = 0; k < kc; ++k) {
-        float* d = dst + k * NR;
-        for (int j = 0; j < w; ++j) d[j] = b_(k0 + k, nb + j);
-        for (int j = w; j < NR; ++j) d[j] = 0.0f;
-      }
+        for (int j = 0; j < NR; ++j) dst[t * NR * kc + k * NR + j] = b_(k0 + k, n0 + t * NR + j);
+  }
+  if (full * NR < nc) {
+    float* d = dst + full * NR * kc;
+    const int w = static_cast<int>(nc - full * NR);
+    for (int64_t k = 0; k < kc; ++k) {
+      for (int j = 0; j < w; ++j) d[k * NR + j] = b_(k0 + k, n0 + full * NR + j);
+      for (int j = w; j < NR; ++j) d[k * NR + j] = 0.0f;
     }
   }
 }
@@ -221,23 +260,58 @@ void sgemm(int64_t M, int64_t N, int64_t K, MatView<float> A, const PackB& B, fl
       }
     return;
   }
-  const Problem P{M, N, K, A, &B, beta, C, ldc, row_bias};
+  Plan P{};
+  P.M = M, P.N = N, P.K = K, P.B = &B, P.beta = beta, P.C = C, P.ldc = ldc, P.bias = row_bias;
+  // Balanced kc-blocks: K = 576 gives 3 x 192 rather than 256 + 256 + 64.
+  P.nkb = ceil_div(K, kKC);
+  P.kcb = ceil_div(K, P.nkb);
+  P.Mr = round_up(M, MR);
+  P.mcb = round_up(ceil_div(M, ceil_div(M, kMC)), MR);
+  P.strips = ceil_div(N, NR);
   int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
   if (2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) < 2e6) nt = 1;
-  if (nt <= 1) {
-    run_block(P, 0, M, 0, N);
-    return;
+  // Column blocks of about kNC columns: a packed B block (kcb x kNC) stays in L2.
+  P.nblocks = std::min(P.strips, ceil_div(N, kNC));
+  if (P.nblocks >= 3 * nt) {
+    P.mblocks = 1;  // many column blocks (conv: N = P*Q): an item is all rows of one block
+  } else {
+    P.mblocks = ceil_div(M, P.mcb);  // few columns: items are (row block, column block) pairs
+    P.nblocks = std::max<int64_t>(P.nblocks, std::min(P.strips, int64_t{nt}));
   }
-  const int64_t strips = ceil_div(N, NR), panels = ceil_div(M, MR);
-#pragma omp parallel num_threads(nt)
+  const int64_t items = P.nblocks * P.mblocks;
+  // A is packed one window of kc-blocks at a time, at most 64 MiB (all of K for
+  // every VGG layer; fc6-sized weights go in several windows).
+  const int64_t kb_per_window =
+      std::clamp<int64_t>(g_max_packed_a.load() / (P.Mr * P.kcb * 4), 1, P.nkb);
+  float* apack = tl_pack_a.get(static_cast<size_t>(P.Mr * P.kcb * kb_per_window));
+  const int64_t panels = P.Mr / MR;
+  const int64_t max_nc = ceil_div(P.strips, P.nblocks) * NR;
+  if (items == 1) nt = 1;
+
+  // if(false) still opens a (one-thread) region, so the omp-for below never binds to an
+  // enclosing team when sgemm is itself called from inside a parallel region.
+#pragma omp parallel num_threads(nt) if (nt > 1)
   {
-    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
-    if (strips >= 4 * T || panels < T) {  // split the columns (conv: N = P*Q is large)
-      const int64_t s0 = strips * t / T, s1 = strips * (t + 1) / T;
-      run_block(P, 0, M, std::min(N, s0 * NR), std::min(N, s1 * NR));
-    } else {  // split the rows
-      const int64_t p0 = panels * t / T, p1 = panels * (t + 1) / T;
-      run_block(P, std::min(M, p0 * MR), std::min(M, p1 * MR), 0, N);
+    float* bbuf = tl_pack_b.get(static_cast<size_t>(P.kcb * max_nc));
+    for (int64_t w0 = 0; w0 < P.nkb; w0 += kb_per_window) {
+      const int64_t w1 = std::min(P.nkb, w0 + kb_per_window);
+      const int64_t npack = (w1 - w0) * panels;
+#pragma omp for schedule(static)
+      for (int64_t t = 0; t < npack; ++t) {
+        const int64_t kb = w0 + t / panels, ip = t % panels;
+        const int64_t kc = P.kc_of(kb);
+        pack_a(A, ip * MR, std::min<int64_t>(MR, M - ip * MR), kb * P.kcb, kc,
+               apack + (kb - w0) * P.Mr * P.kcb + ip * MR * kc);
+      }
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t it = 0; it < items; ++it) {
+        const int64_t jb = it % P.nblocks, ib = it / P.nblocks;
+        const int64_t n0 = std::min(N, P.strips * jb / P.nblocks * NR);
+        const int64_t n1 = std::min(N, P.strips * (jb + 1) / P.nblocks * NR);
+        const int64_t m0 = P.mblocks == 1 ? 0 : ib * P.mcb;
+        const int64_t m1 = P.mblocks == 1 ? M : std::min(M, m0 + P.mcb);
+        if (n0 < n1 && m0 < m1) run_item(P, apack, w0, w1, m0, m1, n0, n1, bbuf);
+      }
     }
   }
 }

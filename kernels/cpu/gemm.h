@@ -52,6 +52,10 @@ void sgemm(int64_t M, int64_t N, int64_t K, MatView<float> A, const PackB& B, fl
 void sgemm(int64_t M, int64_t N, int64_t K, MatView<float> A, MatView<float> B, float beta,
            float* C, int64_t ldc, const float* row_bias = nullptr);
 
+// sgemm packs A at most this many bytes at a time (default 64 MiB; larger A, like fc6's
+// weights, goes in windows of kc-blocks). Returns the previous value; for tests.
+int64_t sgemm_set_packed_a_budget_bytes(int64_t bytes);
+
 // The plain triple loop (i, k, j order), any element type: the reference, and the double path.
 template <class T>
 void gemm_naive(int64_t M, int64_t N, int64_t K, MatView<T> A, MatView<T> B, T beta, T* C,

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -105,58 +106,36 @@ template void im2col<double>(const ConvGeom&, const double*, int64_t, int64_t, d
 template void col2im_add<float>(const ConvGeom&, const float*, int64_t, int64_t, float*);
 template void col2im_add<double>(const ConvGeom&, const double*, int64_t, int64_t, double*);
 
+// Row by row: row k of the block is gathered contiguously (runs of input rows, memcpy when
+// sw == 1), then cut into the NR-wide strips. Reading along input rows keeps the loads
+// sequential; walking strip by strip instead would touch kc different rows per 64 bytes.
 void Im2colPackB::pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, float* dst) const {
   constexpr int NR = kGemmNR;
   const ConvGeom& g = g_;
-  const int64_t RS = g.R * g.S;
-  for (int64_t t = 0; t * NR < nc; ++t, dst += NR * kc) {
-    const int64_t nb = n0 + t * NR;
-    const int64_t w = std::min<int64_t>(NR, nc - t * NR);
-    // The runs of this strip (at most NR): where each output row starts inside the strip.
-    struct Run { int64_t j, len, p, q; };
-    Run runs[NR];
-    int nruns = 0;
-    {
-      int64_t p = nb / g.Q, q = nb % g.Q;
-      for (int64_t j = 0; j < w; ++p, q = 0) {
-        const int64_t len = std::min(g.Q - q, w - j);
-        runs[nruns++] = {j, len, p, q};
-        j += len;
-      }
-    }
-    // Walk k = (c, r, s) incrementally: no division per row.
-    int64_t c = k0 / RS, r = (k0 % RS) / g.S, s = k0 % g.S;
-    for (int64_t kk = 0; kk < kc; ++kk) {
-      float* d = dst + kk * NR;
-      const float* xc = x_ + c * g.HW();
-      const int64_t ih_off = r * g.dh - g.ph, iw_off = s * g.dw - g.pw;
-      bool done = false;
-      if (nruns == 1 && w == NR && g.sw == 1) {  // the common case: one contiguous, in-image run
-        const int64_t ih = runs[0].p * g.sh + ih_off, iw0 = runs[0].q + iw_off;
-        if (ih >= 0 && ih < g.H && iw0 >= 0 && iw0 + NR <= g.W) {
-          const float* src = xc + ih * g.W + iw0;
+  const int64_t RS = g.R * g.S, strips = (nc + NR - 1) / NR;
+  thread_local std::vector<float> row_buf;
+  if (static_cast<int64_t>(row_buf.size()) < strips * NR) row_buf.resize(static_cast<size_t>(strips * NR));
+  float* row = row_buf.data();
+  for (int64_t j = nc; j < strips * NR; ++j) row[j] = 0.0f;
+  // Walk k = (c, r, s) incrementally: no division per row.
+  int64_t c = k0 / RS, r = (k0 % RS) / g.S, s = k0 % g.S;
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    const float* xc = x_ + c * g.HW();
+    for_each_run(g, r, s, n0, nc, [&](int64_t j, int64_t len, int64_t ih, int64_t iw0) {
+      gather_run(row + j, len, ih >= 0 ? xc + ih * g.W : nullptr, iw0, g.sw, g.W);
+    });
+    float* d = dst + kk * NR;
+    for (int64_t t = 0; t < strips; ++t, d += NR * kc) {
 #if defined(__AVX2__)
-          _mm256_store_ps(d, _mm256_loadu_ps(src));
-          _mm256_store_ps(d + 8, _mm256_loadu_ps(src + 8));
+#pragma GCC unroll 4
+      for (int v = 0; v < NR; v += 8) _mm256_store_ps(d + v, _mm256_loadu_ps(row + t * NR + v));
 #else
-          std::memcpy(d, src, NR * sizeof(float));
+      std::memcpy(d, row + t * NR, NR * sizeof(float));
 #endif
-          done = true;
-        }
-      }
-      if (!done) {
-        for (int i = 0; i < nruns; ++i) {
-          const Run& u = runs[i];
-          const int64_t ih = u.p * g.sh + ih_off;
-          gather_run(d + u.j, u.len, ih >= 0 && ih < g.H ? xc + ih * g.W : nullptr,
-                     u.q * g.sw + iw_off, g.sw, g.W);
-        }
-        for (int64_t j = w; j < NR; ++j) d[j] = 0.0f;
-      }
-      if (++s == g.S) {
-        s = 0;
-        if (++r == g.R) r = 0, ++c;
-      }
+    }
+    if (++s == g.S) {
+      s = 0;
+      if (++r == g.R) r = 0, ++c;
     }
   }
 }

@@ -61,7 +61,8 @@ TEST_CASE("sgemm equals the triple loop exactly on odd sizes, transposes, beta a
   // ones run on several threads (split by columns, or by rows when N is narrow).
   const Case cases[] = {{1, 1, 1},     {5, 17, 3},    {6, 16, 8},    {7, 15, 1},
                         {13, 50, 31},  {6, 16, 257},  {150, 33, 40}, {145, 200, 70},
-                        {300, 20, 100}, {8, 3100, 9}, {37, 61, 513}, {64, 784, 90}};
+                        {300, 20, 100}, {8, 3100, 9}, {37, 61, 513}, {64, 784, 90},
+                        {20, 2000, 64}, {130, 3000, 20}};
   for (const Case& cs : cases)
     for (int variant = 0; variant < 4; ++variant) {
       const bool ta = variant & 1, tb = variant & 2;
@@ -75,6 +76,15 @@ TEST_CASE("sgemm equals the triple loop exactly on odd sizes, transposes, beta a
   CHECK(sgemm_mismatches(145, 200, 300, false, false, 1.0f, true, rng) == 0);
   CHECK(sgemm_mismatches(13, 50, 31, true, false, 2.0f, true, rng) == 0);
   CHECK(sgemm_mismatches(7, 9, 0, false, false, 2.0f, true, rng) == 0);  // K = 0: C = beta C + bias
+}
+
+TEST_CASE("sgemm packs a large A in windows of K blocks and gets the same result") {
+  std::mt19937 rng(5);
+  const int64_t old = kernels::cpu::sgemm_set_packed_a_budget_bytes(1);  // one kc-block per window
+  CHECK(sgemm_mismatches(150, 400, 700, false, false, 0.0f, true, rng) == 0);
+  CHECK(sgemm_mismatches(13, 50, 600, true, true, 1.0f, false, rng) == 0);
+  CHECK(sgemm_mismatches(30, 2000, 520, false, false, 0.0f, false, rng) == 0);
+  kernels::cpu::sgemm_set_packed_a_budget_bytes(old);
 }
 
 TEST_CASE("sgemm writes only inside its M x N window of a wider C (ldc > N)") {
