@@ -274,6 +274,9 @@ void sgemm(int64_t M, int64_t N, int64_t K, MatView<float> A, const PackB& B, fl
   if (2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) < 2e6) nt = 1;
   // Column blocks of about kNC columns: a packed B block (kcb x kNC) stays in L2.
   P.nblocks = std::min(P.strips, ceil_div(N, kNC));
+  // A few hundred columns (conv4 at 28x28: N = 784) still make enough narrower column blocks
+  // for every thread; splitting the rows instead would pack each B block once per row block.
+  if (P.nblocks < 3 * nt && P.strips >= 12 * nt) P.nblocks = 3 * nt;
   if (P.nblocks >= 3 * nt) {
     P.mblocks = 1;  // many column blocks (conv: N = P*Q): an item is all rows of one block
   } else {
