@@ -2,8 +2,10 @@
 //   forward          y_g (Kg x PQ)   = w_g (Kg x CgRS) * col(x_g) (CgRS x PQ)   [+ b_g per row]
 //   backward data    dx_g            = col2im( w_g^T (CgRS x Kg) * dy_g (Kg x PQ) )
 //   backward weight  dw_g (Kg x CgRS) += dy_g (Kg x PQ) * col(x_g)^T (PQ x CgRS)
+// In f32 the forward and weight-gradient GEMMs pack col (or col^T) blocks straight from x.
 // Materialized column matrices are built a chunk of output columns at a time, so that one
-// chunk never exceeds the column budget, 64 MiB (VGG's conv1_2 at 500x500 with pad 100 would need 1.1 GB).
+// chunk stays under the column budget, 64 MiB (VGG's conv1_2 at 500x500 with pad 100 would
+// need 1.1 GB at once).
 #include "kernels/cpu/conv2d.h"
 
 #include <omp.h>
@@ -121,6 +123,16 @@ void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, const
     const T* px = x.data<T>();
     const T* pdy = dy.data<T>();
     T* pdw = dw.data<T>();
+    if constexpr (std::is_same_v<T, float>) {  // col^T packed straight from the image
+      if (g.N == 0 || PQ == 0) dw.zero_();
+      for (int64_t n = 0; n < g.N; ++n)
+        for (int64_t grp = 0; grp < g.groups; ++grp) {
+          const float* x_g = px + (n * g.C + grp * g.Cg) * g.HW();
+          sgemm(g.Kg, CRS, PQ, MatView<float>{pdy + (n * g.K + grp * g.Kg) * PQ, PQ, 1},
+                Im2colTransposedPackB(g, x_g), n == 0 ? 0.0f : 1.0f, pdw + grp * g.Kg * CRS, CRS);
+        }
+      return;
+    }
     const bool pointwise = g.is_pointwise();
     const int64_t chunk = pointwise ? PQ : col_chunk<T>(CRS, PQ);
     std::vector<T> col(pointwise ? 0 : static_cast<size_t>(CRS * chunk));

@@ -140,4 +140,28 @@ void Im2colPackB::pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, float* ds
   }
 }
 
+// Column j of the block is row (c, r, s) of col over output positions k0 .. k0+kc-1: gather it
+// contiguously (the same runs as im2col), then write it down lane j % NR of its strip.
+void Im2colTransposedPackB::pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, float* dst) const {
+  constexpr int NR = kGemmNR;
+  const ConvGeom& g = g_;
+  const int64_t RS = g.R * g.S, strips = (nc + NR - 1) / NR;
+  thread_local std::vector<float> row_buf;
+  if (static_cast<int64_t>(row_buf.size()) < kc) row_buf.resize(static_cast<size_t>(kc));
+  float* row = row_buf.data();
+  for (int64_t j = 0; j < strips * NR; ++j) {
+    float* d = dst + (j / NR) * NR * kc + j % NR;
+    if (j >= nc) {  // zero lanes past the last column
+      for (int64_t k = 0; k < kc; ++k) d[k * NR] = 0.0f;
+      continue;
+    }
+    const int64_t crs = n0 + j, c = crs / RS, r = (crs % RS) / g.S, s = crs % g.S;
+    const float* xc = x_ + c * g.HW();
+    for_each_run(g, r, s, k0, kc, [&](int64_t i, int64_t len, int64_t ih, int64_t iw0) {
+      gather_run(row + i, len, ih >= 0 ? xc + ih * g.W : nullptr, iw0, g.sw, g.W);
+    });
+    for (int64_t k = 0; k < kc; ++k) d[k * NR] = row[k];
+  }
+}
+
 }  // namespace fcnlab::kernels::cpu

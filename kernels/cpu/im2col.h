@@ -49,4 +49,16 @@ class Im2colPackB final : public PackB {
   const float* x_;
 };
 
+// Packs blocks of col^T (PQ x CgRS: GEMM row k = output position, column j = (c, r, s)) from
+// the image x_g, for the weight gradient dw_g = dy_g * col^T.
+class Im2colTransposedPackB final : public PackB {
+ public:
+  Im2colTransposedPackB(const ConvGeom& g, const float* x_g) : g_(g), x_(x_g) {}
+  void pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, float* dst) const override;
+
+ private:
+  ConvGeom g_;
+  const float* x_;
+};
+
 }  // namespace fcnlab::kernels::cpu
