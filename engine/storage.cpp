@@ -6,6 +6,9 @@
 #include <new>
 
 #include "engine/error.h"
+#if defined(FCNLAB_WITH_CUDA_KERNELS)
+#include "kernels/cuda/runtime.h"
+#endif
 
 namespace fcnlab {
 
@@ -32,10 +35,19 @@ struct DeviceEntry {
   CopyFn copy = nullptr;
 };
 
-DeviceEntry& entry(DeviceType t) {
+DeviceEntry& table(DeviceType t) {
   static CpuAllocator cpu_allocator;
-  static DeviceEntry table[2] = {{&cpu_allocator, &cpu_copy}, {nullptr, nullptr}};
-  return table[static_cast<int>(t)];
+  static DeviceEntry entries[2] = {{&cpu_allocator, &cpu_copy}, {nullptr, nullptr}};
+  return entries[static_cast<int>(t)];
+}
+
+// The CUDA backend registers itself the first time a CUDA device is asked for (and throws a
+// clear error there when the build has CUDA kernels but no GPU is usable).
+DeviceEntry& entry(DeviceType t) {
+#if defined(FCNLAB_WITH_CUDA_KERNELS)
+  if (t == DeviceType::cuda && !table(t).allocator) kernels::cuda::ensure_backend_registered();
+#endif
+  return table(t);
 }
 
 }  // namespace
@@ -53,7 +65,7 @@ Device parse_device(const std::string& s) {
 }
 
 void register_device_backend(DeviceType type, Allocator* allocator, CopyFn copy) {
-  entry(type) = {allocator, copy};
+  table(type) = {allocator, copy};
 }
 
 Allocator* allocator_for(Device d) {

@@ -8,6 +8,9 @@
 
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
+#if defined(FCNLAB_WITH_CUDA_KERNELS)
+#include "kernels/cuda/kernels.h"
+#endif
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/gemm.h"
 

@@ -3,6 +3,9 @@
 // same (seed, base), which regenerates it (see kernels/cpu/dropout.h for the rule).
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
+#if defined(FCNLAB_WITH_CUDA_KERNELS)
+#include "kernels/cuda/kernels.h"
+#endif
 #include "engine/ops/pool.h"
 #include "kernels/cpu/dropout.h"
 

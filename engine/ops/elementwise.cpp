@@ -4,6 +4,9 @@
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
 #include "kernels/cpu/elementwise.h"
+#if defined(FCNLAB_WITH_CUDA_KERNELS)
+#include "kernels/cuda/kernels.h"
+#endif
 
 namespace fcnlab {
 

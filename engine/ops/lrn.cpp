@@ -2,6 +2,9 @@
 // FCN-AlexNet, GoogLeNet's pool1/norm1 and conv2/norm2): checks, dispatch, backward.
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
+#if defined(FCNLAB_WITH_CUDA_KERNELS)
+#include "kernels/cuda/kernels.h"
+#endif
 #include "engine/ops/pool.h"
 #include "kernels/cpu/lrn.h"
 

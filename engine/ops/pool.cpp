@@ -3,6 +3,9 @@
 
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
+#if defined(FCNLAB_WITH_CUDA_KERNELS)
+#include "kernels/cuda/kernels.h"
+#endif
 #include "engine/ops/pool.h"
 #include "kernels/cpu/pool.h"
 

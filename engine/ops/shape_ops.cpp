@@ -2,6 +2,9 @@
 // inception outputs) and Caffe's Crop (FCN aligns upsampled scores to the input with it).
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
+#if defined(FCNLAB_WITH_CUDA_KERNELS)
+#include "kernels/cuda/kernels.h"
+#endif
 #include "engine/ops/pool.h"
 #include "kernels/cpu/shape_ops.h"
 

@@ -2,6 +2,9 @@
 // checks, dispatch, backward rules. (The losses are in ops/loss.cpp.)
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
+#if defined(FCNLAB_WITH_CUDA_KERNELS)
+#include "kernels/cuda/kernels.h"
+#endif
 #include "engine/ops/loss.h"
 #include "kernels/cpu/softmax.h"
 

@@ -1,0 +1,79 @@
+// cuda/kernels.h — the hand-written CUDA kernels the engine dispatches to, one block per op
+// family. Each function has exactly the signature of its CPU reference in kernels/cpu/<family>.h
+// (engine/dispatch.h calls kernels::cpu::NAME or kernels::cuda::NAME by the tensors' device),
+// and is implemented in kernels/cuda/<family>.cu over device code in <family>.cuh.
+// Tensors passed here are on the CUDA device, contiguous, with checked shapes and dtypes.
+#pragma once
+#include <cstdint>
+
+#include "engine/ops/conv.h"
+#include "engine/ops/pool.h"
+#include "engine/tensor.h"
+
+namespace fcnlab::kernels::cuda {
+
+// ---- elementwise.cu: pointwise ops and reductions
+void add(const Tensor& a, const Tensor& b, Tensor& out);
+void axpby(double alpha, const Tensor& a, double beta, const Tensor& b, Tensor& out);
+void mul(const Tensor& a, const Tensor& b, Tensor& out);
+void scale_shift(const Tensor& x, double alpha, double beta, Tensor& out);
+void relu_forward(const Tensor& x, Tensor& y);
+void relu_backward(const Tensor& y, const Tensor& dy, Tensor& dx);
+void sum_all(const Tensor& x, Tensor& out);
+void sum_of_squares_into(const Tensor& x, double& result);
+
+// ---- gemm.cu: tiled SGEMM (linear, matmul, 1x1 convolutions)
+void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double beta, Tensor& c);
+
+// ---- conv2d.cu: implicit-GEMM convolution and its gradients
+void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y,
+                    const Conv2dOptions& o);
+void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const Conv2dOptions& o);
+void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, const Conv2dOptions& o);
+void conv_bias_backward(const Tensor& dy, Tensor& db);
+void add_channel_bias(Tensor& y, const Tensor& b);
+
+// ---- pool.cu: max pooling with argmax
+void max_pool2d_forward(const Tensor& x, const MaxPool2dOptions& o, Tensor& y, Tensor& argmax);
+void max_pool2d_backward(const Tensor& dy, const Tensor& argmax, Tensor& dx);
+
+// ---- dropout.cu: the same Philox rule as kernels/cpu/dropout.h
+void dropout_apply(const Tensor& x, double p, uint64_t seed, uint64_t base, Tensor& out);
+
+// ---- shape_ops.cu: channel concat/split, crop
+void concat_channels_copy(const Tensor& src, int64_t c_offset, Tensor& dst);
+void split_channels_copy(const Tensor& src, int64_t c_offset, Tensor& dst);
+void crop2d_forward(const Tensor& x, int64_t off_h, int64_t off_w, Tensor& y);
+void crop2d_backward(const Tensor& dy, int64_t off_h, int64_t off_w, Tensor& dx);
+
+// ---- lrn.cu: local response normalization across channels
+void lrn_forward(const Tensor& x, int local_size, double alpha, double beta, double k, Tensor& y,
+                 Tensor& scale);
+void lrn_backward(const Tensor& x, const Tensor& scale, const Tensor& dy, int local_size,
+                  double alpha, double beta, Tensor& dx);
+
+// ---- softmax.cu: channel softmax family
+void softmax_forward(const Tensor& x, Tensor& y);
+void log_softmax_forward(const Tensor& x, Tensor& y);
+void softmax_backward(const Tensor& y, const Tensor& dy, Tensor& dx);
+void log_softmax_backward(const Tensor& y, const Tensor& dy, Tensor& dx);
+void select_channel_forward(const Tensor& x, int64_t c, Tensor& y);
+void select_channel_backward(const Tensor& dy, int64_t c, Tensor& dx);
+void argmax_channels(const Tensor& x, Tensor& out);
+void sigmoid_forward(const Tensor& x, Tensor& y);
+void sigmoid_backward(const Tensor& y, const Tensor& dy, Tensor& dx);
+
+// ---- loss.cu: fused cross-entropy, Dice, BCE (statistics reduced on the device)
+void cross_entropy_forward(const Tensor& logits, const Tensor& target, const Tensor& weight,
+                           int ignore_index, Tensor& stats);
+void cross_entropy_backward(const Tensor& logits, const Tensor& target, const Tensor& weight,
+                            int ignore_index, double scale, Tensor& dlogits);
+void dice_forward(const Tensor& prob, const Tensor& target, Tensor& stats);
+void dice_backward(const Tensor& prob, const Tensor& target, const Tensor& stats, double smooth,
+                   double scale, Tensor& dprob, Tensor& dtarget);
+void bce_with_logits_forward(const Tensor& logits, const Tensor& target, double pos_weight,
+                             Tensor& stats);
+void bce_with_logits_backward(const Tensor& logits, const Tensor& target, double pos_weight,
+                              double scale, Tensor& dlogits, Tensor& dtarget);
+
+}  // namespace fcnlab::kernels::cuda

@@ -1,0 +1,46 @@
+// cuda/runtime.h — host-side helpers of the CUDA backend: checked calls (file:line in every
+// message), the backend's stream, device discovery, and the hand|cudnn kernel switch.
+// Plain C++: included by engine code and by the .cu launchers alike.
+#pragma once
+#include <string>
+
+#include "engine/error.h"
+
+// Every CUDA runtime call goes through this; a failure throws fcnlab::Error naming the call,
+// the CUDA error and file:line.
+#define FCNLAB_CUDA_CHECK(call) ::fcnlab::kernels::cuda::check_status(static_cast<int>(call), #call, __FILE__, __LINE__)
+// After every launch: reports a bad launch configuration or a kernel fault.
+#define FCNLAB_CUDA_CHECK_LAUNCH(kernel_name) ::fcnlab::kernels::cuda::check_launch(kernel_name, __FILE__, __LINE__)
+
+namespace fcnlab::kernels::cuda {
+
+void check_status(int status, const char* what, const char* file, int line);
+void check_launch(const char* kernel_name, const char* file, int line);
+
+// True when a device is usable; otherwise *why says why (no driver, no device, ...).
+// Under the SIMT layer there is always one emulated device.
+bool device_available(std::string* why = nullptr);
+// "NVIDIA H200 (132 SMs, cc 9.0)" or "SIMT emulation on the CPU".
+std::string device_description();
+// Registers the caching allocator and the copy routine for Device::cuda (engine/storage.h).
+// Called lazily the first time a CUDA tensor is made; throws when no device is available.
+void ensure_backend_registered();
+// Waits for all work of the backend's stream; surfaces asynchronous kernel errors.
+void synchronize();
+
+// Which implementation the CUDA path uses for ops that have a library baseline.
+enum class KernelSource { hand, cudnn };
+KernelSource kernel_source();             // from FCNLAB_KERNELS=hand|cudnn, default hand
+void set_kernel_source(KernelSource s);
+KernelSource parse_kernel_source(const std::string& s);  // "hand" | "cudnn", else Error
+
+// Caching allocator statistics (for tests and the benchmark's reports).
+struct AllocatorStats {
+  size_t device_bytes_reserved = 0;  // obtained from cudaMalloc and not yet released
+  size_t device_bytes_in_use = 0;
+  size_t cuda_malloc_calls = 0;
+};
+AllocatorStats allocator_stats();
+void empty_cache();  // returns cached, unused blocks to the driver
+
+}  // namespace fcnlab::kernels::cuda
