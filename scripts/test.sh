@@ -17,7 +17,7 @@ fi
 if command -v nvcc >/dev/null || [ -n "${CUDACXX:-}" ]; then
   echo "== configure + compile (cuda, nvcc; compile only)"
   cmake --preset cuda -DFCNLAB_BUILD_TESTS=ON >/dev/null
-  cmake --build --preset cuda -j "$jobs"
+  cmake --build --preset cuda -j "$jobs" --target fcnlab fcnlab_tests_kernels
 else
   echo "== WARNING: no nvcc found: the cuda build was not compiled"
 fi
