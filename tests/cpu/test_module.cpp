@@ -256,7 +256,7 @@ TEST_CASE("per-parameter lr/decay multipliers are set by name and reported by na
   }
 }
 
-TEST_CASE("Sequential: default names 0, 1, ...; forward chains; index checks") {
+TEST_CASE("Sequential: default names 0, 1, ..., forward chains, index checks") {
   Sequential s({std::make_shared<Affine>(2), std::make_shared<Relu>()});
   s.add(std::make_shared<Affine>(2));
   CHECK(s.size() == 3);

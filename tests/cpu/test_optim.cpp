@@ -179,7 +179,7 @@ TEST_CASE("Adam: bias-corrected moments, two steps by hand") {
   CHECK(p2 == doctest::Approx(e2).epsilon(1e-14));
 }
 
-TEST_CASE("Adam weight decay is L2 in the gradient; AdamW decays the weight directly") {
+TEST_CASE("Adam weight decay is L2 in the gradient, AdamW decays the weight directly") {
   const double lr = 0.1, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.1;
   AdamOptions o;
   o.lr = lr;

@@ -85,7 +85,7 @@ TEST_CASE("schedule JSON round trip") {
                        doctest::Contains("malformed JSON"), Error);
 }
 
-TEST_CASE("a schedule drives the optimizer's lr factor; groups keep their own base lr") {
+TEST_CASE("a schedule drives the optimizer's lr factor, groups keep their own base lr") {
   ParamInfo a{"backbone.w", Tensor::ones({1}, DType::f64).set_requires_grad(), 1, 1};
   ParamInfo b{"head.bias", Tensor::ones({1}, DType::f64).set_requires_grad(), 2, 0};
   SgdOptions o;
