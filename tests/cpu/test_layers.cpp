@@ -155,7 +155,7 @@ TEST_CASE("a fixed bilinear ConvTranspose2d upsamples a constant image to a cons
   CHECK(up->param_info("weight").lr_mult == 1.0);
 }
 
-TEST_CASE("ConvTranspose2d init_bilinear needs matching channels; depthwise is allowed") {
+TEST_CASE("ConvTranspose2d init_bilinear needs matching channels, depthwise is allowed") {
   ConvTranspose2d bad(2, 3, 4, ConvTranspose2dOptions::make(2, 0));
   CHECK_THROWS_WITH_AS(bad.init_bilinear(), doctest::Contains("needs in_channels == out_channels"),
                        Error);
