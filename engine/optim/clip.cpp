@@ -4,6 +4,9 @@
 #include <cmath>
 
 #include "engine/dispatch.h"
+#if defined(FCNLAB_WITH_CUDA_KERNELS)
+#include "kernels/cuda/kernels.h"
+#endif
 #include "engine/ops/elementwise.h"
 #include "kernels/cpu/elementwise.h"
 

@@ -2,6 +2,9 @@
 #include "engine/optim/sgd.h"
 
 #include "engine/dispatch.h"
+#if defined(FCNLAB_WITH_CUDA_KERNELS)
+#include "kernels/cuda/kernels.h"
+#endif
 #include "kernels/cpu/optim.h"
 
 namespace fcnlab {

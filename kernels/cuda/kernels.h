@@ -76,4 +76,11 @@ void bce_with_logits_forward(const Tensor& logits, const Tensor& target, double 
 void bce_with_logits_backward(const Tensor& logits, const Tensor& target, double pos_weight,
                               double scale, Tensor& dlogits, Tensor& dtarget);
 
+// ---- optim.cu: optimizer updates (kernels/cpu/optim.h)
+void sgd_update(Tensor& param, const Tensor& grad, Tensor& buf, double lr, double weight_decay,
+                double momentum, double dampening, bool nesterov, bool first_step);
+void adam_update(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+                 double lr, double beta1, double beta2, double eps, double weight_decay,
+                 bool decoupled, int64_t step);
+
 }  // namespace fcnlab::kernels::cuda

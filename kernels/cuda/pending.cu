@@ -37,5 +37,7 @@ void dice_forward(const Tensor&, const Tensor&, Tensor&) { FCNLAB_PENDING("dice_
 void dice_backward(const Tensor&, const Tensor&, const Tensor&, double, double, Tensor&, Tensor&) { FCNLAB_PENDING("dice_backward"); }
 void bce_with_logits_forward(const Tensor&, const Tensor&, double, Tensor&) { FCNLAB_PENDING("bce_with_logits_forward"); }
 void bce_with_logits_backward(const Tensor&, const Tensor&, double, double, Tensor&, Tensor&) { FCNLAB_PENDING("bce_with_logits_backward"); }
+void sgd_update(Tensor&, const Tensor&, Tensor&, double, double, double, double, bool, bool) { FCNLAB_PENDING("sgd_update"); }
+void adam_update(Tensor&, const Tensor&, Tensor&, Tensor&, double, double, double, double, double, bool, int64_t) { FCNLAB_PENDING("adam_update"); }
 
 }  // namespace fcnlab::kernels::cuda
