@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CPU conv2d benchmark: fcnlab vs PyTorch on the VGG16 3x3/pad-1 layers (batch 1, 2 threads).
-# Installs what is missing, builds fcnlab-bench-cpu (Release) in build/bench, runs both sides
+# Installs what is missing, builds fcnlab-bench-cpu (Release) in build/bench-cpu, runs both sides
 # in this one run, and prints: shape, fcnlab GFLOP/s, PyTorch GFLOP/s, ratio (medians).
 #   scripts/bench-cpu.sh                 default: 10 repetitions per side
 #   FCNLAB_BENCH_REPS=N                  repetitions (median reported)
@@ -15,15 +15,15 @@ py=/usr/bin/python3  # Debian's python3 with python3-torch; not a pyenv/venv pyt
 
 scripts/install-deps.sh --bench
 echo "== build fcnlab-bench-cpu (Release)"
-cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DFCNLAB_BUILD_TESTS=OFF >/dev/null
-cmake --build build/bench -j "${FCNLAB_JOBS:-2}" --target fcnlab-bench-cpu >/dev/null
+cmake -S . -B build/bench-cpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DFCNLAB_BUILD_TESTS=OFF >/dev/null
+cmake --build build/bench-cpu -j "${FCNLAB_JOBS:-2}" --target fcnlab-bench-cpu >/dev/null
 
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 echo "== load before: $(uptime | sed 's/.*load average/load average/')"
 echo "== fcnlab ($threads threads, median of $reps)"
 OMP_NUM_THREADS="$threads" \
-  build/bench/bench/fcnlab-bench-cpu --benchmark_filter='BM_conv2d_vgg' \
+  build/bench-cpu/bench/fcnlab-bench-cpu --benchmark_filter='BM_conv2d_vgg' \
   --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
   --benchmark_format=json --benchmark_out="$out/fcnlab.json" >/dev/null
 echo "== pytorch ($threads threads, median of $reps)"
