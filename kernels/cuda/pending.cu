@@ -7,12 +7,6 @@ namespace fcnlab::kernels::cuda {
 
 #define FCNLAB_PENDING(name) FCNLAB_FAIL(name ": no hand-written CUDA kernel yet (run this op on --device cpu)")
 
-void gemm(const Tensor&, bool, const Tensor&, bool, double, Tensor&) { FCNLAB_PENDING("gemm"); }
-void conv2d_forward(const Tensor&, const Tensor&, const Tensor&, Tensor&, const Conv2dOptions&) { FCNLAB_PENDING("conv2d_forward"); }
-void conv2d_backward_data(const Tensor&, const Tensor&, Tensor&, const Conv2dOptions&) { FCNLAB_PENDING("conv2d_backward_data"); }
-void conv2d_backward_weight(const Tensor&, const Tensor&, Tensor&, const Conv2dOptions&) { FCNLAB_PENDING("conv2d_backward_weight"); }
-void conv_bias_backward(const Tensor&, Tensor&) { FCNLAB_PENDING("conv_bias_backward"); }
-void add_channel_bias(Tensor&, const Tensor&) { FCNLAB_PENDING("add_channel_bias"); }
 void max_pool2d_forward(const Tensor&, const MaxPool2dOptions&, Tensor&, Tensor&) { FCNLAB_PENDING("max_pool2d_forward"); }
 void max_pool2d_backward(const Tensor&, const Tensor&, Tensor&) { FCNLAB_PENDING("max_pool2d_backward"); }
 void dropout_apply(const Tensor&, double, uint64_t, uint64_t, Tensor&) { FCNLAB_PENDING("dropout_apply"); }

@@ -1,0 +1,22 @@
+// conv2d forward ladder — every rung, naive to best, behind one table (tests and the timing
+// harness walk it). Each entry computes y = conv(x, w) + b for f32 device pointers.
+#pragma once
+#include "bench/cuda/conv2d_ladder/v1_naive.cuh"
+#include "bench/cuda/conv2d_ladder/v2_smem_tiled.cuh"
+#include "bench/cuda/conv2d_ladder/v3_register_tiled.cuh"
+
+namespace fcnlab::ladder {
+
+struct Rung {
+  const char* name;
+  void (*run)(const float* x, const float* w, const float* b, float* y, const ConvGeom& c,
+              cudaStream_t stream);
+};
+
+inline constexpr Rung kConvLadder[] = {
+    {"v1_naive", conv2d_v1_naive},
+    {"v2_smem_tiled", conv2d_v2_smem_tiled},
+    {"v3_register_tiled", conv2d_v3_register_tiled},
+};
+
+}  // namespace fcnlab::ladder

@@ -1,0 +1,216 @@
+// cuda/gemm.cuh — the tiled GEMM engine every matrix-shaped kernel of kernels/cuda runs on
+// (SGEMM/DGEMM, and the implicit-GEMM convolutions of conv2d.cuh), plus the plain-matrix loaders.
+//
+//   C[g] (M x N) = A[g] (M x K) * B[g] (K x N)      for each group g (blockIdx.z)
+//
+// A and B are never materialized: a loader functor gathers element (m, k) / (k, n) on the fly
+// (a strided matrix for GEMM, im2col-style gathers for convolutions), and a store functor
+// writes the finished accumulator (beta * C, bias, layout). So one kernel body serves
+// forward, data-gradient and weight-gradient convolutions.
+//
+// Tiling (Cfg): a block of NT = (BM/TM)*(BN/TN) threads computes a BM x BN tile of C, stepping
+// over K in slices of BK. Each slice of A (BM x BK) and B (BK x BN) is gathered from global
+// memory into registers, then stored k-major into shared memory (As[k][m], Bs[k][n]) so the
+// inner loop reads a TM-column of A and a TN-row of B as contiguous runs; each thread keeps a
+// TM x TN accumulator in registers (TM*TN FMAs per 1 + 1 shared loads per k ... amortized).
+// Shared memory is double-buffered: the global loads of slice t+1 are issued before the FMAs of
+// slice t, and stored into the other buffer afterwards, so one barrier per slice suffices.
+//
+// Loader protocol (all __device__, value types copied into the kernel):
+//   a.row(g, m) -> RowCtx        per-thread context for row m of A[g] (m < M guaranteed)
+//   a.load(ctx, k) -> T          element (m, k), k < K guaranteed
+//   b.col(g, n) -> ColCtx ; b.load(ctx, k) -> T       the same for column n of B[g]
+//   store(g, m, n, acc)          m < M, n < N guaranteed
+// Work is guarded (never an early return) because every thread must reach every barrier.
+#pragma once
+#include <cstdint>
+
+#include "kernels/cuda/portable.cuh"
+
+// Loop unrolling hint for nvcc (g++ would warn about the unknown pragma under simt).
+#if defined(__CUDACC__)
+#define FCNLAB_UNROLL _Pragma("unroll")
+#else
+#define FCNLAB_UNROLL
+#endif
+
+namespace fcnlab::kernels::cuda {
+
+// Tile shapes. f32: 128x128x8 block tile, 8x8 register tile, 256 threads (the classic SGEMM
+// shape: 64 FMAs per 16 shared-memory reads per k). f64: 64x64x8, 4x4, 256 threads (double
+// registers are twice as wide; f64 serves gradient checks, not speed).
+template <class T>
+struct GemmTile;
+template <>
+struct GemmTile<float> {
+  static constexpr int BM = 128, BN = 128, BK = 8, TM = 8, TN = 8;
+};
+template <>
+struct GemmTile<double> {
+  static constexpr int BM = 64, BN = 64, BK = 8, TM = 4, TN = 4;
+};
+
+template <class T>
+struct GemmTileDerived {
+  using C = GemmTile<T>;
+  static constexpr int NT = (C::BM / C::TM) * (C::BN / C::TN);  // threads per block
+  static constexpr int EA = C::BM * C::BK / NT;                 // A elements per thread per slice
+  static constexpr int EB = C::BK * C::BN / NT;                 // B elements per thread per slice
+  static constexpr int PAD = 4;  // keeps rows 16-byte aligned, shifts banks between k rows
+  static_assert(C::BK % EA == 0, "a thread's A elements lie in one row");
+  static_assert(NT % C::BN == 0, "a thread's B elements lie in one column");
+};
+
+// One block: C tile (blockIdx.y, blockIdx.x) of group blockIdx.z / k_splits, over the K range
+// [split * k_chunk, min(K, (split + 1) * k_chunk)) with split = blockIdx.z % k_splits.
+template <class T, class ALoad, class BLoad, class Store>
+__global__ void __launch_bounds__(GemmTileDerived<T>::NT)
+    tiled_gemm_kernel(int M, int N, int K, int k_splits, int k_chunk, ALoad a, BLoad b, Store st) {
+  using C = GemmTile<T>;
+  using D = GemmTileDerived<T>;
+  constexpr int BM = C::BM, BN = C::BN, BK = C::BK, TM = C::TM, TN = C::TN;
+  constexpr int EA = D::EA, EB = D::EB, PAD = D::PAD;
+  alignas(16) __shared__ T As[2][BK][BM + PAD];
+  alignas(16) __shared__ T Bs[2][BK][BN + PAD];
+
+  const int tid = threadIdx.x;
+  const int g = blockIdx.z / k_splits, split = blockIdx.z % k_splits;
+  const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+  const int k_begin = split * k_chunk;
+  const int k_end = min(K, k_begin + k_chunk);
+
+  // Which elements this thread gathers: A row a_m, columns a_k..a_k+EA-1 of the slice;
+  // B column b_n, rows b_k + i * (NT / BN).
+  const int a_m = tid / (BK / EA), a_k = (tid % (BK / EA)) * EA;
+  const int b_n = tid % BN, b_k = tid / BN;
+  constexpr int B_STEP = D::NT / BN;
+  const bool a_ok = m0 + a_m < M, b_ok = n0 + b_n < N;
+  const auto a_ctx = a.row(g, a_ok ? m0 + a_m : 0);
+  const auto b_ctx = b.col(g, b_ok ? n0 + b_n : 0);
+
+  T ra[EA], rb[EB];
+  auto gather = [&](int k0) {
+FCNLAB_UNROLL
+    for (int i = 0; i < EA; ++i) {
+      const int k = k0 + a_k + i;
+      ra[i] = (a_ok && k < k_end) ? a.load(a_ctx, k) : T(0);
+    }
+FCNLAB_UNROLL
+    for (int i = 0; i < EB; ++i) {
+      const int k = k0 + b_k + i * B_STEP;
+      rb[i] = (b_ok && k < k_end) ? b.load(b_ctx, k) : T(0);
+    }
+  };
+  auto put = [&](int buf) {
+FCNLAB_UNROLL
+    for (int i = 0; i < EA; ++i) As[buf][a_k + i][a_m] = ra[i];
+FCNLAB_UNROLL
+    for (int i = 0; i < EB; ++i) Bs[buf][b_k + i * B_STEP][b_n] = rb[i];
+  };
+
+  // This thread's register tile: rows ty*TM.., columns tx*TN.. of the block tile.
+  const int tx = tid % (BN / TN), ty = tid / (BN / TN);
+  T acc[TM][TN];
+FCNLAB_UNROLL
+  for (int i = 0; i < TM; ++i)
+FCNLAB_UNROLL
+    for (int j = 0; j < TN; ++j) acc[i][j] = T(0);
+
+  const int slices = k_end > k_begin ? (k_end - k_begin + BK - 1) / BK : 0;
+  if (slices > 0) {  // uniform across the block: every thread takes the same branch
+    gather(k_begin);
+    put(0);
+  }
+  __syncthreads();
+  for (int t = 0; t < slices; ++t) {
+    const int cur = t & 1;
+    const bool more = t + 1 < slices;
+    if (more) gather(k_begin + (t + 1) * BK);  // global loads in flight during the FMAs
+FCNLAB_UNROLL
+    for (int k = 0; k < BK; ++k) {
+      T fa[TM], fb[TN];
+FCNLAB_UNROLL
+      for (int i = 0; i < TM; ++i) fa[i] = As[cur][k][ty * TM + i];
+FCNLAB_UNROLL
+      for (int j = 0; j < TN; ++j) fb[j] = Bs[cur][k][tx * TN + j];
+FCNLAB_UNROLL
+      for (int i = 0; i < TM; ++i)
+FCNLAB_UNROLL
+        for (int j = 0; j < TN; ++j) acc[i][j] += fa[i] * fb[j];
+    }
+    // The other buffer was last read in slice t-1, which every thread finished before the
+    // barrier that ended it; writing it now is safe, and this barrier publishes it.
+    if (more) put(cur ^ 1);
+    __syncthreads();
+  }
+
+FCNLAB_UNROLL
+  for (int i = 0; i < TM; ++i) {
+    const int m = m0 + ty * TM + i;
+FCNLAB_UNROLL
+    for (int j = 0; j < TN; ++j) {
+      const int n = n0 + tx * TN + j;
+      if (m < M && n < N) st(g, m, n, acc[i][j]);
+    }
+  }
+}
+
+// Split-K partials: ws[((split * groups + g) * M + m) * N + n]. The store functor of a split
+// launch writes here; finish_split_kernel then sums the splits in order (deterministic) and
+// hands each total to the real store.
+template <class T>
+struct SplitStore {
+  T* ws;
+  int groups, M, N, k_splits;
+  __device__ void operator()(int gz, int m, int n, T v) const {
+    // gz is the group; the split comes from blockIdx.z (the engine passes the group only).
+    const int split = blockIdx.z % k_splits;
+    ws[((int64_t(split) * groups + gz) * M + m) * N + n] = v;
+  }
+};
+
+template <class T, class Store>
+__global__ void finish_split_kernel(const T* ws, int groups, int M, int N, int k_splits, Store st) {
+  const int64_t total = int64_t(groups) * M * N;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    T s = T(0);
+    for (int sp = 0; sp < k_splits; ++sp) s += ws[int64_t(sp) * total + i];
+    const int n = static_cast<int>(i % N);
+    const int m = static_cast<int>((i / N) % M);
+    const int g = static_cast<int>(i / (int64_t(M) * N));
+    st(g, m, n, s);
+  }
+}
+
+// ---- plain matrices (linear, matmul): element (i, j) = p[i * rs + j * cs]
+
+template <class T>
+struct MatrixRows {  // A loader
+  const T* p;
+  int64_t rs, cs;
+  __device__ const T* row(int, int m) const { return p + m * rs; }
+  __device__ T load(const T* r, int k) const { return r[k * cs]; }
+};
+
+template <class T>
+struct MatrixCols {  // B loader
+  const T* p;
+  int64_t rs, cs;
+  __device__ const T* col(int, int n) const { return p + n * cs; }
+  __device__ T load(const T* c, int k) const { return c[k * rs]; }
+};
+
+// C = acc + beta * C (beta == 0 never reads C, which may hold NaN poison).
+template <class T>
+struct MatrixStore {
+  T* c;
+  int64_t ldc;
+  T beta;
+  __device__ void operator()(int, int m, int n, T v) const {
+    T* p = c + m * ldc + n;
+    *p = beta == T(0) ? v : v + beta * *p;
+  }
+};
+
+}  // namespace fcnlab::kernels::cuda

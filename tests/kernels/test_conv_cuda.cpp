@@ -1,0 +1,172 @@
+// CUDA GEMM and convolution kernels (kernels/cuda/gemm.cu, conv2d.cu) against the CPU reference:
+// bit-exact on small-integer data (every sum is exact in fp32, so any summation order must give
+// the same bits), and through autograd (outputs and every gradient) on random data, f32 and f64.
+// Shapes are tiny and odd (the simt emulator runs them), with strides, paddings, dilations,
+// groups, batch > 1 and sizes that are not multiples of the 128 x 128 tile.
+#include <doctest/doctest.h>
+
+#include "engine/ops.h"
+#include "kernels/cpu/conv2d.h"
+#include "kernels/cpu/gemm.h"
+#include "kernels/cuda/kernels.h"
+#include "tests/common/device_check.h"
+
+using namespace fcnlab;
+
+namespace {
+
+// Values in -3..3, so products and sums of a few hundred terms are exact in fp32.
+Tensor small_ints(const Shape& shape, Generator& g, DType dt = DType::f32) {
+  std::vector<double> v(static_cast<size_t>(shape.numel()));
+  for (double& e : v) e = static_cast<double>(static_cast<int>(g.next_u32() % 7) - 3);
+  return Tensor::from_vector(v, shape).to(dt);
+}
+
+struct ConvCase {
+  int n, c, h, w, k, r, s;
+  Conv2dOptions o;
+};
+
+// Odd sizes, non-square everything, every option, channel counts off the tile.
+const ConvCase kCases[] = {
+    {1, 1, 5, 5, 1, 3, 3, Conv2dOptions::make(1, 1)},
+    {2, 3, 7, 6, 5, 3, 3, Conv2dOptions::make(1, 1)},
+    {2, 4, 9, 8, 6, 3, 2, {2, 1, 1, 0, 1, 1, 2}},   // stride 2x1, pad 1x0, groups 2
+    {1, 6, 8, 7, 9, 3, 3, {1, 2, 2, 1, 2, 1, 3}},   // dilation 2x1, groups 3
+    {3, 2, 5, 4, 3, 1, 1, Conv2dOptions::make(1, 0)},  // 1x1
+    {1, 3, 11, 10, 4, 5, 5, {3, 2, 2, 1, 1, 1, 1}},  // large kernel, stride 3x2
+    {1, 2, 4, 4, 130, 2, 2, Conv2dOptions::make(2, 1)},  // K > one 128-row tile
+    {2, 1, 13, 12, 2, 3, 3, Conv2dOptions::make(1, 1)},  // N*P*Q = 312 > two column tiles
+};
+
+Shape out_shape(const ConvCase& c) {
+  return {c.n, c.k, conv_output_size(c.h, c.r, c.o.stride_h, c.o.pad_h, c.o.dilation_h),
+          conv_output_size(c.w, c.s, c.o.stride_w, c.o.pad_w, c.o.dilation_w)};
+}
+
+Tensor on_cuda_empty(const Shape& s, DType dt) { return Tensor::empty(s, dt, Device::cuda()); }
+
+}  // namespace
+
+TEST_CASE("cuda conv2d forward and both gradients are bit-exact on small-integer data") {
+  Generator g(11);
+  for (const ConvCase& c : kCases) {
+    CAPTURE(c.n); CAPTURE(c.c); CAPTURE(c.h); CAPTURE(c.w); CAPTURE(c.k); CAPTURE(c.r);
+    CAPTURE(c.o.groups); CAPTURE(c.o.stride_h); CAPTURE(c.o.dilation_h);
+    Tensor x = small_ints({c.n, c.c, c.h, c.w}, g);
+    Tensor w = small_ints({c.k, c.c / c.o.groups, c.r, c.s}, g);
+    Tensor b = small_ints({c.k}, g);
+    const Shape ys = out_shape(c);
+    Tensor dy = small_ints(ys, g);
+
+    Tensor y_ref = Tensor::empty(ys), y = on_cuda_empty(ys, DType::f32);
+    kernels::cpu::conv2d_forward_direct(x, w, b, y_ref, c.o);
+    kernels::cuda::conv2d_forward(x.to(Device::cuda()), w.to(Device::cuda()), b.to(Device::cuda()),
+                                  y, c.o);
+    CHECK_CLOSE(y.to(Device::cpu()), y_ref, 0.0, 0.0);
+
+    Tensor dx_ref = Tensor::empty(x.shape()), dx = on_cuda_empty(x.shape(), DType::f32);
+    kernels::cpu::conv2d_backward_data(dy, w, dx_ref, c.o);
+    kernels::cuda::conv2d_backward_data(dy.to(Device::cuda()), w.to(Device::cuda()), dx, c.o);
+    CHECK_CLOSE(dx.to(Device::cpu()), dx_ref, 0.0, 0.0);
+
+    Tensor dw_ref = Tensor::empty(w.shape()), dw = on_cuda_empty(w.shape(), DType::f32);
+    kernels::cpu::conv2d_backward_weight(x, dy, dw_ref, c.o);
+    kernels::cuda::conv2d_backward_weight(x.to(Device::cuda()), dy.to(Device::cuda()), dw, c.o);
+    CHECK_CLOSE(dw.to(Device::cpu()), dw_ref, 0.0, 0.0);
+
+    Tensor db_ref = Tensor::empty({c.k}), db = on_cuda_empty({c.k}, DType::f32);
+    kernels::cpu::conv_bias_backward(dy, db_ref);
+    kernels::cuda::conv_bias_backward(dy.to(Device::cuda()), db);
+    CHECK_CLOSE(db.to(Device::cpu()), db_ref, 0.0, 0.0);
+  }
+}
+
+TEST_CASE("cuda gemm is bit-exact on small-integer data for every transpose and beta") {
+  Generator g(12);
+  struct Dims { int64_t m, n, k; };
+  for (Dims d : {Dims{1, 1, 1}, Dims{7, 5, 3}, Dims{33, 17, 29}, Dims{130, 9, 20}, Dims{3, 140, 41}}) {
+    for (int t = 0; t < 4; ++t) {
+      const bool ta = t & 1, tb = t & 2;
+      for (double beta : {0.0, 1.0, -2.0}) {
+        CAPTURE(d.m); CAPTURE(d.n); CAPTURE(d.k); CAPTURE(ta); CAPTURE(tb); CAPTURE(beta);
+        Tensor a = small_ints(ta ? Shape{d.k, d.m} : Shape{d.m, d.k}, g);
+        Tensor b = small_ints(tb ? Shape{d.n, d.k} : Shape{d.k, d.n}, g);
+        Tensor c0 = small_ints({d.m, d.n}, g);
+        Tensor c_ref = c0.clone(), c = c0.to(Device::cuda());
+        kernels::cpu::gemm(a, ta, b, tb, beta, c_ref);
+        kernels::cuda::gemm(a.to(Device::cuda()), ta, b.to(Device::cuda()), tb, beta, c);
+        CHECK_CLOSE(c.to(Device::cpu()), c_ref, 0.0, 0.0);
+      }
+    }
+  }
+  // f64 takes the smaller 64 x 64 tile; beta = 0 must not read C (poisoned with NaN).
+  Tensor a = small_ints({70, 13}, g, DType::f64), b = small_ints({13, 66}, g, DType::f64);
+  Tensor c_ref = Tensor::empty({70, 66}, DType::f64), c = on_cuda_empty({70, 66}, DType::f64);
+  kernels::cpu::gemm(a, false, b, false, 0.0, c_ref);
+  kernels::cuda::gemm(a.to(Device::cuda()), false, b.to(Device::cuda()), false, 0.0, c);
+  CHECK_CLOSE(c.to(Device::cpu()), c_ref, 0.0, 0.0);
+}
+
+TEST_CASE("cuda conv2d through autograd matches the CPU: output and every gradient, f32 and f64") {
+  for (DType dt : {DType::f32, DType::f64}) {
+    Generator g(13);
+    for (size_t i = 0; i < std::size(kCases); i += (dt == DType::f32 ? 1 : 2)) {
+      const ConvCase& c = kCases[i];
+      CAPTURE(i); INFO(dtype_name(dt));
+      Tensor x = Tensor::uniform({c.n, c.c, c.h, c.w}, -1, 1, g, dt).set_requires_grad();
+      Tensor w = Tensor::uniform({c.k, c.c / c.o.groups, c.r, c.s}, -1, 1, g, dt).set_requires_grad();
+      Tensor b = Tensor::uniform({c.k}, -1, 1, g, dt).set_requires_grad();
+      const Conv2dOptions o = c.o;
+      CHECK_SAME_ON_DEVICES([o](auto& v) { return conv2d(v[0], v[1], v[2], o); }, {x, w, b});
+    }
+  }
+}
+
+TEST_CASE("cuda conv_transpose2d (the conv adjoint) matches the CPU, with output_padding and FCN's upscore") {
+  Generator g(14);
+  // FCN's bilinear upscore: kernel 4, stride 2, no bias, on a tiny score map (exact on integers).
+  {
+    Tensor x = small_ints({1, 3, 3, 4}, g), w = small_ints({3, 3, 4, 4}, g);
+    const auto o = ConvTranspose2dOptions::make(2, 0);
+    Tensor y_ref = conv_transpose2d(x, w, Tensor(), o);
+    Tensor y = conv_transpose2d(x.to(Device::cuda()), w.to(Device::cuda()), Tensor(), o);
+    CHECK(y.shape() == Shape{1, 3, 8, 10});
+    CHECK_CLOSE(y.to(Device::cpu()), y_ref, 0.0, 0.0);
+  }
+  struct TCase { int n, c, h, w, k, r; ConvTranspose2dOptions o; };
+  const TCase cases[] = {
+      {1, 3, 3, 3, 3, 4, ConvTranspose2dOptions::make(2, 0)},        // FCN upscore shape
+      {2, 4, 3, 4, 6, 3, ConvTranspose2dOptions::make(2, 1, 1, 2)},  // output_padding, groups
+      {1, 2, 4, 3, 3, 3, {3, 2, 1, 0, 2, 1, 1, 2, 1}},               // strides 3x2, dilation 1x2
+  };
+  for (DType dt : {DType::f32, DType::f64}) {
+    for (const TCase& c : cases) {
+      CAPTURE(c.n); CAPTURE(c.c); CAPTURE(c.k); INFO(dtype_name(dt));
+      Tensor x = Tensor::uniform({c.n, c.c, c.h, c.w}, -1, 1, g, dt).set_requires_grad();
+      Tensor w = Tensor::uniform({c.c, c.k / c.o.groups, c.r, c.r}, -1, 1, g, dt).set_requires_grad();
+      Tensor b = Tensor::uniform({c.k}, -1, 1, g, dt).set_requires_grad();
+      const ConvTranspose2dOptions o = c.o;
+      CHECK_SAME_ON_DEVICES([o](auto& v) { return conv_transpose2d(v[0], v[1], v[2], o); }, {x, w, b});
+    }
+  }
+}
+
+TEST_CASE("cuda linear and matmul run through the tiled gemm and match the CPU") {
+  for (DType dt : {DType::f32, DType::f64}) {
+    Generator g(15);
+    Tensor x = Tensor::uniform({5, 37}, -1, 1, g, dt).set_requires_grad();
+    Tensor w = Tensor::uniform({11, 37}, -1, 1, g, dt).set_requires_grad();
+    Tensor b = Tensor::uniform({11}, -1, 1, g, dt).set_requires_grad();
+    CHECK_SAME_ON_DEVICES([](auto& v) { return linear(v[0], v[1], v[2]); }, {x, w, b});
+    Tensor m = Tensor::uniform({37, 9}, -1, 1, g, dt).set_requires_grad();
+    CHECK_SAME_ON_DEVICES([](auto& v) { return matmul(v[0], v[1]); }, {x, m});
+  }
+  // add_channel_bias on a rank-4 tensor, exact on integers.
+  Generator g(16);
+  Tensor y = small_ints({2, 3, 4, 5}, g), bias = small_ints({3}, g);
+  Tensor y_ref = y.clone(), yd = y.to(Device::cuda());
+  kernels::cpu::add_channel_bias(y_ref, bias);
+  kernels::cuda::add_channel_bias(yd, bias.to(Device::cuda()));
+  CHECK_CLOSE(yd.to(Device::cpu()), y_ref, 0.0, 0.0);
+}
