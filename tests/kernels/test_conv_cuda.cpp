@@ -100,7 +100,7 @@ TEST_CASE("cuda gemm is bit-exact on small-integer data for every transpose and 
       }
     }
   }
-  // f64 takes the smaller 64 x 64 tile; beta = 0 must not read C (poisoned with NaN).
+  // f64 takes the smaller 64 x 64 tile; beta = 0 must not read C (fresh memory, may be NaN).
   Tensor a = small_ints({70, 13}, g, DType::f64), b = small_ints({13, 66}, g, DType::f64);
   Tensor c_ref = Tensor::empty({70, 66}, DType::f64), c = on_cuda_empty({70, 66}, DType::f64);
   kernels::cpu::gemm(a, false, b, false, 0.0, c_ref);
