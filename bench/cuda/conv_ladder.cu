@@ -1,0 +1,95 @@
+// conv_ladder — times every rung of the conv2d forward ladder (bench/cuda/conv2d_ladder) on the
+// FCN-VGG16 layer shapes (500 x 500 input padded by 100 as in FCN, batch 1) with CUDA events,
+// after checking each rung against the promoted kernel on the first shape. Prints a table:
+// layer, version, ms, TFLOP/s. Built only when FCNLAB_GPU=cuda.
+// Usage: fcnlab-conv-ladder [--reps N] [--skip-naive]
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "bench/cuda/conv2d_ladder/ladder.h"
+#include "engine/ops.h"
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/runtime.h"
+
+using namespace fcnlab;
+
+namespace {
+
+// One square stride-1 convolution: c -> k channels on an h x h map, r x r kernel, padding pad.
+struct Layer { const char* name; int c, h, k, r, pad; };
+
+// FCN-VGG16 at 500 x 500: conv1_1 pads 100 (-> 698), each pool halves with ceil, fc6 is a 7x7
+// convolution on the 22 x 22 pool5 map, fc7 and score are 1x1.
+const Layer kLayers[] = {
+    {"conv1_1", 3, 500, 64, 3, 100},   {"conv1_2", 64, 698, 64, 3, 1},
+    {"conv2_1", 64, 349, 128, 3, 1},   {"conv2_2", 128, 349, 128, 3, 1},
+    {"conv3_1", 128, 175, 256, 3, 1},  {"conv3_2", 256, 175, 256, 3, 1},
+    {"conv4_1", 256, 88, 512, 3, 1},   {"conv4_2", 512, 88, 512, 3, 1},
+    {"conv5_1", 512, 44, 512, 3, 1},   {"fc6", 512, 22, 4096, 7, 0},
+    {"fc7", 4096, 16, 4096, 1, 0},     {"score", 4096, 16, 21, 1, 0},
+};
+
+int out_size(const Layer& l) { return l.h + 2 * l.pad - l.r + 1; }
+
+kernels::cuda::ConvGeom geom(const Layer& l) {
+  const int p = out_size(l);
+  return {1, l.c, l.h, l.h, l.k, l.r, l.r, p, p, 1, l.c, l.k, 1, 1, l.pad, l.pad, 1, 1};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int reps = 10;
+  bool skip_naive = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::atoi(argv[++i]);
+    if (!std::strcmp(argv[i], "--skip-naive")) skip_naive = true;
+  }
+  std::string why;
+  if (!kernels::cuda::device_available(&why)) {
+    std::printf("conv_ladder: no GPU (%s)\n", why.c_str());
+    return 77;
+  }
+  std::printf("device: %s\n", kernels::cuda::device_description().c_str());
+  std::printf("%-8s %-18s %10s %10s %10s\n", "layer", "version", "ms", "TFLOP/s", "max|err|");
+  cudaStream_t st = kernels::cuda::stream();
+  cudaEvent_t e0, e1;
+  cudaEventCreate(&e0);
+  cudaEventCreate(&e1);
+  for (const Layer& l : kLayers) {
+    const auto c = geom(l);
+    Generator g(1);
+    Tensor x = Tensor::uniform({1, l.c, l.h, l.h}, -1, 1, g).to(Device::cuda());
+    Tensor w = Tensor::uniform({l.k, l.c, l.r, l.r}, -0.1, 0.1, g).to(Device::cuda());
+    Tensor b = Tensor::uniform({l.k}, -1, 1, g).to(Device::cuda());
+    Tensor ref = Tensor::empty({1, l.k, out_size(l), out_size(l)}, DType::f32, Device::cuda());
+    ladder::kConvLadder[std::size(ladder::kConvLadder) - 1].run(x.data<float>(), w.data<float>(),
+                                                               b.data<float>(), ref.data<float>(), c, st);
+    const Tensor ref_h = ref.to(Device::cpu());
+    const double flops = 2.0 * l.k * out_size(l) * out_size(l) * double(l.c) * l.r * l.r;
+    for (const ladder::Rung& r : ladder::kConvLadder) {
+      if (skip_naive && !std::strcmp(r.name, "v1_naive")) continue;
+      Tensor y = Tensor::empty({1, l.k, out_size(l), out_size(l)}, DType::f32, Device::cuda());
+      r.run(x.data<float>(), w.data<float>(), b.data<float>(), y.data<float>(), c, st);  // warm up
+      cudaEventRecord(e0, st);
+      for (int i = 0; i < reps; ++i)
+        r.run(x.data<float>(), w.data<float>(), b.data<float>(), y.data<float>(), c, st);
+      cudaEventRecord(e1, st);
+      FCNLAB_CUDA_CHECK(cudaEventSynchronize(e1));
+      float ms = 0.f;
+      cudaEventElapsedTime(&ms, e0, e1);
+      ms /= static_cast<float>(reps);
+      const Tensor yh = y.to(Device::cpu());
+      double err = 0.0;
+      const float* a = yh.data<float>();
+      const float* bref = ref_h.data<float>();
+      for (int64_t i = 0; i < yh.numel(); ++i) err = std::max(err, double(std::fabs(a[i] - bref[i])));
+      std::printf("%-8s %-18s %10.3f %10.2f %10.2e\n", l.name, r.name, ms, flops / (ms * 1e-3) / 1e12, err);
+    }
+  }
+  return 0;
+}
