@@ -2,6 +2,8 @@
 // stb_image does not verify CRCs and may accept a damaged file; we want such files reported.
 #include "data/image.h"
 
+#include "engine/serialize/atomic_file.h"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -141,11 +143,8 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
 }
 
 void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  FCNLAB_CHECK(f.good(), path, ": cannot open file for writing");
-  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  f.close();
-  FCNLAB_CHECK(f.good(), path, ": write error");
+  // Temp name + rename: a crash or a full disk never leaves a half-written file behind.
+  write_file_atomic(path, bytes.data(), bytes.size());
 }
 
 GrayImage read_png_gray8(const std::string& path) {
