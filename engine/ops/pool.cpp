@@ -24,10 +24,11 @@ void check_axis(const char* axis, int kernel, int stride, int pad) {
 struct MaxPool2dNode final : Node {
   Tensor argmax;  // (N, C, P, Q) i32: h*W + w of each window's maximum
   Shape in_shape;
+  MaxPool2dOptions opts;  // the CUDA backward gathers over the windows, so it needs them
   const char* name() const override { return "max_pool2d"; }
   std::vector<Tensor> backward(const Tensor& g) override {
     Tensor dx = Tensor::empty(in_shape, g.dtype(), g.device());
-    FCNLAB_DISPATCH(g.device(), max_pool2d_backward, g, argmax, dx);
+    FCNLAB_DISPATCH(g.device(), max_pool2d_backward, g, argmax, opts, dx);
     return {dx};
   }
   void release_saved() override { argmax = Tensor(); }
@@ -70,6 +71,7 @@ Tensor max_pool2d(const Tensor& x, const MaxPool2dOptions& o) {
   auto node = std::make_shared<MaxPool2dNode>();
   node->argmax = argmax;
   node->in_shape = x.shape();
+  node->opts = o;
   return record(y, node, {x});
 }
 

@@ -45,7 +45,8 @@ void max_pool2d_forward(const Tensor& x, const MaxPool2dOptions& o, Tensor& y, T
   });
 }
 
-void max_pool2d_backward(const Tensor& dy, const Tensor& argmax, Tensor& dx) {
+void max_pool2d_backward(const Tensor& dy, const Tensor& argmax, const MaxPool2dOptions&,
+                         Tensor& dx) {
   const int64_t planes = dx.size(0) * dx.size(1);
   const int64_t HW = dx.size(2) * dx.size(3), PQ = dy.size(2) * dy.size(3);
   dispatch_floating(dy.dtype(), "max_pool2d_backward", [&](auto tag) {

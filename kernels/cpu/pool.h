@@ -13,7 +13,9 @@ namespace fcnlab::kernels::cpu {
 // the window wins (it propagates, as in PyTorch).
 void max_pool2d_forward(const Tensor& x, const MaxPool2dOptions& o, Tensor& y, Tensor& argmax);
 
-// dx (N, C, H, W) = 0, then dx[n,c,argmax[n,c,p,q]] += dy[n,c,p,q] (overlapping windows add).
-void max_pool2d_backward(const Tensor& dy, const Tensor& argmax, Tensor& dx);
+// dx (N, C, H, W) = 0, then dx[n,c,argmax[n,c,p,q]] += dy[n,c,p,q] (overlapping windows add,
+// in increasing p*Q + q order). `o` is unused here; the CUDA kernel gathers over the windows.
+void max_pool2d_backward(const Tensor& dy, const Tensor& argmax, const MaxPool2dOptions& o,
+                         Tensor& dx);
 
 }  // namespace fcnlab::kernels::cpu

@@ -35,7 +35,8 @@ void add_channel_bias(Tensor& y, const Tensor& b);
 
 // ---- pool.cu: max pooling with argmax
 void max_pool2d_forward(const Tensor& x, const MaxPool2dOptions& o, Tensor& y, Tensor& argmax);
-void max_pool2d_backward(const Tensor& dy, const Tensor& argmax, Tensor& dx);
+void max_pool2d_backward(const Tensor& dy, const Tensor& argmax, const MaxPool2dOptions& o,
+                         Tensor& dx);
 
 // ---- dropout.cu: the same Philox rule as kernels/cpu/dropout.h
 void dropout_apply(const Tensor& x, double p, uint64_t seed, uint64_t base, Tensor& out);
