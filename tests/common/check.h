@@ -18,9 +18,11 @@ inline std::string index_of(const Shape& s, int64_t flat) {
     idx[static_cast<size_t>(d)] = s[d] ? flat % s[d] : 0;
     flat = s[d] ? flat / s[d] : 0;
   }
-  std::string r = "(";
-  for (size_t i = 0; i < idx.size(); ++i) r += (i ? "," : "") + std::to_string(idx[i]);
-  return r + ")";
+  std::ostringstream r;
+  r << "(";
+  for (size_t i = 0; i < idx.size(); ++i) r << (i ? "," : "") << idx[i];
+  r << ")";
+  return r.str();
 }
 
 // Returns "" when close, else a report of the first few mismatches.
