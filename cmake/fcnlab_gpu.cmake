@@ -39,8 +39,11 @@ else()
     $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -Xcompiler=-fopenmp -lineinfo>)
 
   # cuDNN / cuBLAS: baselines to compare against (kernels/cudnn), never the path of a hand op.
-  find_path(FCNLAB_CUDNN_INCLUDE cudnn.h HINTS $ENV{CUDNN_ROOT}/include ${CUDAToolkit_INCLUDE_DIRS})
-  find_library(FCNLAB_CUDNN_LIBRARY cudnn HINTS $ENV{CUDNN_ROOT}/lib ${CUDAToolkit_LIBRARY_DIR})
+  # cuDNN ships inside the toolkit here (include/, lib/ or lib64/) or under CUDNN_ROOT.
+  find_path(FCNLAB_CUDNN_INCLUDE cudnn.h HINTS $ENV{CUDNN_ROOT}/include ${CUDAToolkit_INCLUDE_DIRS}
+            ${CUDAToolkit_LIBRARY_ROOT}/include)
+  find_library(FCNLAB_CUDNN_LIBRARY cudnn HINTS $ENV{CUDNN_ROOT}/lib $ENV{CUDNN_ROOT}/lib64
+               ${CUDAToolkit_LIBRARY_DIR} ${CUDAToolkit_LIBRARY_ROOT}/lib ${CUDAToolkit_LIBRARY_ROOT}/lib64)
   file(GLOB FCNLAB_CUDNN_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/cudnn/*.cpp
        ${PROJECT_SOURCE_DIR}/kernels/cudnn/*.cu)
   if(FCNLAB_CUDNN_INCLUDE AND FCNLAB_CUDNN_LIBRARY AND FCNLAB_CUDNN_SOURCES)

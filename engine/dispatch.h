@@ -6,7 +6,9 @@
 #include "engine/error.h"
 
 #if defined(FCNLAB_WITH_CUDA_KERNELS)
-#define FCNLAB_CUDA_CALL(fn, ...) ::fcnlab::kernels::cuda::fn(__VA_ARGS__)
+// kernels/cudnn/dispatch.h: the hand|cudnn switch for ops with a library baseline.
+#include "kernels/cudnn/dispatch.h"
+#define FCNLAB_CUDA_CALL(fn, ...) ::fcnlab::kernels::cudnn::call<&::fcnlab::kernels::cuda::fn>(__VA_ARGS__)
 #else
 #define FCNLAB_CUDA_CALL(fn, ...) \
   FCNLAB_FAIL(#fn ": this build of fcnlab has no CUDA kernels (configure with FCNLAB_GPU=cuda or simt)")

@@ -1,0 +1,340 @@
+// bench_kernels.cpp — fcnlab-bench: the hand-written CUDA kernels against cuDNN/cuBLAS at the
+// FCN-VGG16 layer shapes of a 500x500 input (conv1_1 pads by 100, so conv1 runs at 698x698).
+// Protocol (shared/reference/performance.md §5): both sides fp32 with TF32 OFF (stated in the
+// context; FCNLAB_TF32=1 turns it on for cuDNN/cuBLAS only, then say so), same tensors, 3 warm-up
+// calls (these also run cuDNN's algorithm search), then each timed iteration flushes L2 by
+// writing a 2x-L2 buffer and times the op alone with CUDA events (manual time).
+// Counters: TFLOP/s (convs), GB/s (memory-bound ops), pct_of_cudnn (hand rows: cuDNN time /
+// hand time x 100, from the cuDNN row of the same shape run just before), pct_of_copy (GB/s as
+// a percentage of the measured device-to-device copy bandwidth).
+// Kernels that are still stubs (kernels/cuda/pending.cu) report an error row, never a number.
+// Own flags (before Google Benchmark's): --batches=1,8  --iters=N (timed iterations, default 20).
+// Usage: fcnlab-bench --benchmark_out=bench.json --benchmark_out_format=json
+#include <benchmark/benchmark.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/autograd.h"
+#include "engine/ops.h"
+#include "kernels/cuda/kernels.h"
+#include "kernels/cuda/runtime.h"
+#if defined(FCNLAB_WITH_CUDNN)
+#include "kernels/cudnn/baseline.h"
+#endif
+
+namespace fcnlab::kernels::cuda {
+cudaStream_t stream();  // kernels/cuda/device.cu: the stream every fcnlab kernel runs on
+}
+
+using namespace fcnlab;
+namespace kc = fcnlab::kernels::cuda;
+
+namespace {
+
+int g_iters = 20;
+double g_copy_gbps = 0;                 // measured device-to-device copy bandwidth
+std::map<std::string, double> g_cudnn;  // shape key -> cuDNN seconds per call
+
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) throw Error(std::string(what) + ": " + cudaGetErrorString(e));
+}
+
+// A buffer of 2x the L2 size; writing it evicts the previous iteration's data from L2.
+struct L2Flush {
+  void* p = nullptr;
+  size_t bytes = 0;
+  L2Flush() {
+    int dev = 0, l2 = 0;
+    check(cudaGetDevice(&dev), "cudaGetDevice");
+    check(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, dev), "L2 size");
+    bytes = 2 * static_cast<size_t>(l2 > 0 ? l2 : (64 << 20));
+    check(cudaMalloc(&p, bytes), "cudaMalloc(L2 flush)");
+  }
+  void operator()() { check(cudaMemsetAsync(p, static_cast<int>(bytes & 0xff), bytes, kc::stream()), "flush"); }
+};
+L2Flush& l2_flush() {
+  static L2Flush f;
+  return f;
+}
+
+// Times fn per the protocol; returns mean seconds, or -1 after SkipWithError on an Error.
+double run_timed(benchmark::State& state, const std::function<void()>& fn) {
+  try {
+    for (int i = 0; i < 3; ++i) fn();  // warm-up; a stub throws here
+    kc::synchronize();
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    for (auto _ : state) {}
+    return -1;
+  }
+  cudaEvent_t start, stop;
+  check(cudaEventCreate(&start), "cudaEventCreate");
+  check(cudaEventCreate(&stop), "cudaEventCreate");
+  double total = 0;
+  int64_t n = 0;
+  for (auto _ : state) {
+    l2_flush()();
+    check(cudaEventRecord(start, kc::stream()), "cudaEventRecord");
+    fn();
+    check(cudaEventRecord(stop, kc::stream()), "cudaEventRecord");
+    check(cudaEventSynchronize(stop), "cudaEventSynchronize");
+    float ms = 0;
+    check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
+    state.SetIterationTime(ms * 1e-3);
+    total += ms * 1e-3;
+    ++n;
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return n ? total / static_cast<double>(n) : -1;
+}
+
+// Records the counters of one row: throughput, and the hand-vs-library ratio.
+void report(benchmark::State& state, double secs, const std::string& key, bool is_cudnn, double flops,
+            double bytes) {
+  if (secs <= 0) return;
+  if (flops > 0) state.counters["TFLOP/s"] = flops / secs * 1e-12;
+  if (bytes > 0) {
+    state.counters["GB/s"] = bytes / secs * 1e-9;
+    if (g_copy_gbps > 0) state.counters["pct_of_copy"] = 100.0 * bytes / secs * 1e-9 / g_copy_gbps;
+  }
+  if (is_cudnn) {
+    g_cudnn[key] = secs;
+  } else if (auto it = g_cudnn.find(key); it != g_cudnn.end()) {
+    state.counters["pct_of_cudnn"] = 100.0 * it->second / secs;
+  }
+}
+
+Tensor rand_cuda(const Shape& s, double lo, double hi, uint64_t seed) {
+  Generator gen(seed);
+  return Tensor::uniform(s, lo, hi, gen).to(Device::cuda());
+}
+
+// ---- convolution layers of FCN-VGG16 at 500x500 (input H of each layer; conv1_1 pad 100)
+struct ConvLayer {
+  const char* name;
+  int64_t C, K, H;  // input channels, output channels, input height = width
+  int R, stride, pad;
+};
+const std::vector<ConvLayer> kConvLayers = {
+    {"conv1_1", 3, 64, 500, 3, 1, 100},   {"conv1_2", 64, 64, 698, 3, 1, 1},
+    {"conv2_1", 64, 128, 349, 3, 1, 1},   {"conv2_2", 128, 128, 349, 3, 1, 1},
+    {"conv3_1", 128, 256, 175, 3, 1, 1},  {"conv3_2", 256, 256, 175, 3, 1, 1},
+    {"conv4_1", 256, 512, 88, 3, 1, 1},   {"conv4_2", 512, 512, 88, 3, 1, 1},
+    {"conv5_x", 512, 512, 44, 3, 1, 1},   {"fc6", 512, 4096, 22, 7, 1, 0},
+    {"fc7", 4096, 4096, 16, 1, 1, 0},
+};
+// Transposed convolutions (run as conv2d_backward_data): FCN-32s upscore and FCN-16s/8s upscore2.
+struct Upsample {
+  const char* name;
+  int64_t C, H_in;
+  int R, stride;
+};
+const std::vector<Upsample> kUpsamples = {{"upscore32_64x64_s32", 21, 16, 64, 32},
+                                          {"upscore2_4x4_s2", 21, 16, 4, 2}};
+
+enum class Pass { fwd, bwd_data, bwd_filter };
+const char* pass_name(Pass p) { return p == Pass::fwd ? "fwd" : p == Pass::bwd_data ? "bwd_data" : "bwd_filter"; }
+
+void bench_conv(benchmark::State& state, ConvLayer L, Pass pass, int64_t N, bool use_cudnn) {
+  const Conv2dOptions o = Conv2dOptions::make(L.stride, L.pad);
+  const int64_t P = conv_output_size(L.H, L.R, L.stride, L.pad, 1);
+  Tensor x = rand_cuda({N, L.C, L.H, L.H}, -1, 1, 1), w = rand_cuda({L.K, L.C, L.R, L.R}, -0.1, 0.1, 2);
+  Tensor b = rand_cuda({L.K}, -0.1, 0.1, 3), y = rand_cuda({N, L.K, P, P}, -1, 1, 4);
+  Tensor dw = Tensor::empty({L.K, L.C, L.R, L.R}, DType::f32, Device::cuda());
+  std::function<void()> fn;
+  (void)use_cudnn;
+#if defined(FCNLAB_WITH_CUDNN)
+  if (use_cudnn) {
+    namespace kd = fcnlab::kernels::cudnn;
+    if (pass == Pass::fwd) fn = [&] { kd::conv2d_forward(x, w, b, y, o); };
+    if (pass == Pass::bwd_data) fn = [&] { kd::conv2d_backward_data(y, w, x, o); };
+    if (pass == Pass::bwd_filter) fn = [&] { kd::conv2d_backward_weight(x, y, dw, o); };
+  }
+#endif
+  if (!fn) {
+    if (pass == Pass::fwd) fn = [&] { kc::conv2d_forward(x, w, b, y, o); };
+    if (pass == Pass::bwd_data) fn = [&] { kc::conv2d_backward_data(y, w, x, o); };
+    if (pass == Pass::bwd_filter) fn = [&] { kc::conv2d_backward_weight(x, y, dw, o); };
+  }
+  const double flops = 2.0 * N * L.K * L.C * L.R * L.R * P * P;  // same MACs in all three passes
+  const double secs = run_timed(state, fn);
+  std::ostringstream key;
+  key << "conv/" << L.name << "/" << pass_name(pass) << "/N" << N;
+  report(state, secs, key.str(), use_cudnn, flops, 0);
+}
+
+void bench_upsample(benchmark::State& state, Upsample U, int64_t N, bool use_cudnn) {
+  const Conv2dOptions o = Conv2dOptions::make(U.stride, 0);
+  const int64_t H_out = (U.H_in - 1) * U.stride + U.R;
+  Tensor in = rand_cuda({N, U.C, U.H_in, U.H_in}, -1, 1, 5), w = rand_cuda({U.C, U.C, U.R, U.R}, -0.1, 0.1, 6);
+  Tensor out = Tensor::empty({N, U.C, H_out, H_out}, DType::f32, Device::cuda());
+  std::function<void()> fn = [&] { kc::conv2d_backward_data(in, w, out, o); };
+#if defined(FCNLAB_WITH_CUDNN)
+  if (use_cudnn) fn = [&] { fcnlab::kernels::cudnn::conv2d_backward_data(in, w, out, o); };
+#endif
+  const double flops = 2.0 * N * U.C * U.C * U.R * U.R * U.H_in * U.H_in;
+  report(state, run_timed(state, fn), std::string("upsample/") + U.name + "/N" + std::to_string(N), use_cudnn,
+         flops, 0);
+}
+
+void bench_softmax(benchmark::State& state, int64_t N, bool use_cudnn) {
+  Tensor x = rand_cuda({N, 21, 500, 500}, -4, 4, 7);
+  Tensor y = Tensor::empty(x.shape(), DType::f32, Device::cuda());
+  std::function<void()> fn = [&] { kc::softmax_forward(x, y); };
+#if defined(FCNLAB_WITH_CUDNN)
+  if (use_cudnn) fn = [&] { fcnlab::kernels::cudnn::softmax_forward(x, y); };
+#endif
+  report(state, run_timed(state, fn), "softmax/N" + std::to_string(N), use_cudnn, 0, 2.0 * x.nbytes());
+}
+
+void bench_max_pool(benchmark::State& state, int64_t C, int64_t H, int64_t N) {
+  Tensor x = rand_cuda({N, C, H, H}, -1, 1, 8);
+  NoGrad ng;
+  const MaxPool2dOptions o = MaxPool2dOptions::make(2, 2, 0, true);
+  const int64_t P = pool_output_size(H, 2, 2, 0, true);
+  Tensor y = Tensor::empty({N, C, P, P}, DType::f32, Device::cuda());
+  Tensor arg = Tensor::empty({N, C, P, P}, DType::i32, Device::cuda());
+  const double bytes = double(x.nbytes() + y.nbytes() + arg.nbytes());
+  report(state, run_timed(state, [&] { kc::max_pool2d_forward(x, o, y, arg); }), "pool", false, 0, bytes);
+}
+
+void bench_cross_entropy(benchmark::State& state, int64_t N) {
+  Tensor logits = rand_cuda({N, 21, 500, 500}, -4, 4, 9);
+  Generator gen(10);  // classes 0..20, as VOC's 21
+  Tensor target = Tensor::uniform({N, 500, 500}, 0, 20.999, gen).to(DType::i32).to(Device::cuda());
+  NoGrad ng;
+  const double bytes = double(logits.nbytes() + target.nbytes());
+  report(state, run_timed(state, [&] { benchmark::DoNotOptimize(cross_entropy(logits, target).raw_data()); }),
+         "ce", false, 0, bytes);
+}
+
+void bench_dice(benchmark::State& state, int64_t N) {
+  Tensor prob = rand_cuda({N, 21, 500, 500}, 0, 1, 11);
+  Tensor target = rand_cuda({N, 21, 500, 500}, 0, 1, 12);  // timing only: values need not be 0/1
+  NoGrad ng;
+  const double bytes = double(prob.nbytes() + target.nbytes());
+  report(state, run_timed(state, [&] { benchmark::DoNotOptimize(dice_loss(prob, target).raw_data()); }),
+         "dice", false, 0, bytes);
+}
+
+// Device-to-device copy of 256 MiB, best of 10: the bandwidth memory-bound kernels are judged by.
+double measure_copy_gbps() {
+  const size_t bytes = size_t(256) << 20;
+  void *a = nullptr, *b = nullptr;
+  check(cudaMalloc(&a, bytes), "cudaMalloc");
+  check(cudaMalloc(&b, bytes), "cudaMalloc");
+  cudaEvent_t s, e;
+  cudaEventCreate(&s);
+  cudaEventCreate(&e);
+  float best = 1e30f;
+  for (int i = 0; i < 12; ++i) {
+    cudaEventRecord(s, kc::stream());
+    check(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, kc::stream()), "cudaMemcpyAsync");
+    cudaEventRecord(e, kc::stream());
+    cudaEventSynchronize(e);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, s, e);
+    if (i >= 2 && ms < best) best = ms;
+  }
+  cudaEventDestroy(s);
+  cudaEventDestroy(e);
+  cudaFree(a);
+  cudaFree(b);
+  return 2.0 * bytes / (best * 1e-3) * 1e-9;  // read + write
+}
+
+template <class F>
+void add(const std::string& name, F f) {
+  benchmark::RegisterBenchmark(name.c_str(), f)->UseManualTime()->Iterations(g_iters)->Unit(benchmark::kMillisecond);
+}
+
+void register_all(const std::vector<int64_t>& batches) {
+  const bool have_cudnn =
+#if defined(FCNLAB_WITH_CUDNN)
+      true;
+#else
+      false;
+#endif
+  for (int64_t N : batches) {
+    const std::string nb = "/N" + std::to_string(N);
+    for (const ConvLayer& L : kConvLayers)
+      for (Pass p : {Pass::fwd, Pass::bwd_data, Pass::bwd_filter})
+        for (bool cd : {true, false}) {
+          if (cd && !have_cudnn) continue;
+          add(std::string("conv2d_") + pass_name(p) + "/" + L.name + nb + (cd ? "/cudnn" : "/hand"),
+              [=](benchmark::State& s) { bench_conv(s, L, p, N, cd); });
+        }
+    for (const Upsample& U : kUpsamples)
+      for (bool cd : {true, false}) {
+        if (cd && !have_cudnn) continue;
+        add(std::string("conv_transpose2d/") + U.name + nb + (cd ? "/cudnn" : "/hand"),
+            [=](benchmark::State& s) { bench_upsample(s, U, N, cd); });
+      }
+    const std::vector<std::pair<int64_t, int64_t>> pools = {{64, 698}, {128, 349}, {256, 175}, {512, 88}, {512, 44}};
+    for (auto [C, H] : pools)
+      add("max_pool2d/C" + std::to_string(C) + "_H" + std::to_string(H) + nb + "/hand",
+          [=](benchmark::State& s) { bench_max_pool(s, C, H, N); });
+    for (bool cd : {true, false}) {
+      if (cd && !have_cudnn) continue;
+      add("softmax_channels/21x500x500" + nb + (cd ? "/cudnn" : "/hand"),
+          [=](benchmark::State& s) { bench_softmax(s, N, cd); });
+    }
+    add("cross_entropy/21x500x500" + nb + "/hand", [=](benchmark::State& s) { bench_cross_entropy(s, N); });
+    add("dice/21x500x500" + nb + "/hand", [=](benchmark::State& s) { bench_dice(s, N); });
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int64_t> batches = {1, 8};
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--batches=", 10) == 0) {
+      batches.clear();
+      std::stringstream ss(argv[i] + 10);
+      for (std::string tok; std::getline(ss, tok, ',');) batches.push_back(std::stoll(tok));
+    } else if (std::strncmp(argv[i], "--iters=", 8) == 0) {
+      g_iters = std::max(1, std::atoi(argv[i] + 8));
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  int rest_argc = static_cast<int>(rest.size());
+  benchmark::Initialize(&rest_argc, rest.data());
+  register_all(batches);
+  std::string why;
+  bool listing = false;
+  for (char* a : rest) listing = listing || std::strncmp(a, "--benchmark_list_tests", 22) == 0;
+  if (listing) {  // names only: works without a GPU
+    benchmark::RunSpecifiedBenchmarks();
+    return 0;
+  }
+  if (!kc::device_available(&why)) {
+    std::fprintf(stderr, "fcnlab-bench: no CUDA device (%s); this benchmark needs a GPU\n", why.c_str());
+    return 2;
+  }
+  g_copy_gbps = measure_copy_gbps();
+  benchmark::AddCustomContext("device", kc::device_description());
+  benchmark::AddCustomContext("precision", "fp32 both sides; TF32 off unless FCNLAB_TF32=1 (cuDNN/cuBLAS only)");
+#if defined(FCNLAB_WITH_CUDNN)
+  benchmark::AddCustomContext("library", fcnlab::kernels::cudnn::version_string());
+#else
+  benchmark::AddCustomContext("library", "none (built without cuDNN)");
+#endif
+  benchmark::AddCustomContext("d2d_copy_GBps", std::to_string(g_copy_gbps));
+  benchmark::AddCustomContext("l2_flush_bytes", std::to_string(l2_flush().bytes));
+  benchmark::AddCustomContext("timing", "CUDA events, manual time, 3 warm-up calls, L2 flushed per iteration");
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
