@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# gpu-check.sh — one command for a machine with an NVIDIA GPU (written for an H200, 16 cores,
+# CUDA toolkit + CMake + ninja, no package registry): unpacks .offline/*.deb (made by
+# scripts/pack-offline-deps.sh) into .offline/root, builds the cuda preset for sm_90, prints the
+# device properties (never changes clocks or any setting), runs the gpu-labelled tests,
+# compute-sanitizer (memcheck, racecheck, synccheck) on a few kernel test cases, fcnlab-bench and
+# the kernel ladder if built. Logs and summary.md go to $OUT (default ./gpu-results); the summary
+# table is printed last. Every step has a timeout, a failing step is recorded and the script goes
+# on; the whole run stays under 8 minutes. Exit status: 0 when every step that ran passed.
+# Knobs: GPU_CHECK_BUDGET_S (470), CUDA_ARCH (90), JOBS (nproc), BENCH_BATCHES (1),
+#        BENCH_FILTER (all), SANITIZE_TC (doctest -tc list), GPU_CHECK_FORCE_BUILD=1 (build
+#        even without a GPU: checks the offline configure/compile path), GPU_CHECK_BUILD_DIR.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+OUT=${OUT:-$REPO/gpu-results}
+mkdir -p "$OUT/logs"
+OUT=$(cd "$OUT" && pwd)
+BUDGET=${GPU_CHECK_BUDGET_S:-470}
+ARCH=${CUDA_ARCH:-90}
+JOBS=${JOBS:-$(nproc)}
+BENCH_BATCHES=${BENCH_BATCHES:-1}
+BENCH_FILTER=${BENCH_FILTER:-.}
+SANITIZE_TC=${SANITIZE_TC:-'*elementwise*,*reductions*,*softmax*,*max_pool*'}
+BUILD=${GPU_CHECK_BUILD_DIR:-$REPO/build/cuda}
+ROOT=$REPO/.offline/root
+START=$(date +%s)
+SUMMARY_ROWS=()
+FAILED=0
+
+elapsed() { echo $(( $(date +%s) - START )); }
+# run_step NAME TIMEOUT_S CMD... : runs CMD with a timeout cut to the remaining budget, logs to
+# $OUT/logs/NAME.log, records one summary row. Returns CMD's status.
+run_step() {
+  local name=$1 limit=$2; shift 2
+  local left=$(( BUDGET - $(elapsed) - 10 ))
+  if (( left < 5 )); then
+    SUMMARY_ROWS+=("| $name | skipped | 0 | out of time budget |"); return 99
+  fi
+  (( limit > left )) && limit=$left
+  local log="$OUT/logs/$name.log" t0 rc note
+  t0=$(date +%s)
+  echo "== $name (timeout ${limit}s) -> $log"
+  timeout --kill-after=5 "$limit" "$@" > "$log" 2>&1
+  rc=$?
+  local dt=$(( $(date +%s) - t0 ))
+  case $rc in
+    0) note="ok";;
+    124|137) note="TIMED OUT after ${limit}s";;
+    *) note="exit $rc: $(grep -m1 -iE 'error|fail' "$log" | cut -c1-100 | tr '|' '/')";;
+  esac
+  [ $rc -eq 0 ] && SUMMARY_ROWS+=("| $name | pass | $dt | $note |") \
+                || { SUMMARY_ROWS+=("| $name | FAIL | $dt | $note |"); FAILED=1; }
+  tail -3 "$log" | sed 's/^/   /'
+  return $rc
+}
+skip_step() { SUMMARY_ROWS+=("| $1 | skipped | 0 | $2 |"); }
+
+write_summary() {
+  {
+    echo "# gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo
+    echo "host: $(hostname), commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'), total $(elapsed)s of ${BUDGET}s"
+    echo "device: ${DEVICE_LINE:-none}"
+    echo
+    echo "| step | status | seconds | note |"
+    echo "|---|---|---|---|"
+    printf '%s\n' "${SUMMARY_ROWS[@]}"
+    if [ -s "$OUT/bench-table.md" ]; then echo; cat "$OUT/bench-table.md"; fi
+  } > "$OUT/summary.md"
+}
+
+# ---- 1. the GPU
+DEVICE_LINE=""
+HAVE_GPU=0
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L > "$OUT/logs/nvidia-smi-L.log" 2>&1 \
+   && grep -q '^GPU ' "$OUT/logs/nvidia-smi-L.log"; then
+  HAVE_GPU=1
+  DEVICE_LINE=$(head -1 "$OUT/logs/nvidia-smi-L.log")
+  SUMMARY_ROWS+=("| gpu | pass | 0 | $DEVICE_LINE |")
+else
+  echo "gpu-check: NO NVIDIA GPU on this machine (nvidia-smi missing or lists no GPU);"
+  echo "           the GPU steps are skipped and recorded as such in the summary."
+  SUMMARY_ROWS+=("| gpu | FAIL | 0 | no NVIDIA GPU found (nvidia-smi missing or lists none) |")
+  FAILED=1
+fi
+
+# ---- 2. offline dependencies -> .offline/root
+unpack_deps() {
+  shopt -s nullglob
+  local debs=("$REPO"/.offline/*.deb)
+  if (( ${#debs[@]} == 0 )); then
+    echo "no .offline/*.deb: run scripts/pack-offline-deps.sh on a connected machine (or have the packages installed)"
+    return 1
+  fi
+  rm -rf "$ROOT"; mkdir -p "$ROOT"
+  for d in "${debs[@]}"; do
+    if command -v dpkg >/dev/null; then dpkg -x "$d" "$ROOT" || return 1
+    else  # no dpkg: a .deb is an ar archive holding data.tar.{xz,zst,gz}
+      local m z; m=$(ar t "$d" | grep '^data.tar') || return 1
+      case $m in *.xz) z=-J;; *.zst) z=--zstd;; *.gz) z=-z;; *) z=;; esac
+      ar p "$d" "$m" | tar -x $z -f - -C "$ROOT" || return 1
+    fi
+    echo "unpacked $(basename "$d")"
+  done
+  [ -f "$REPO/.offline/MANIFEST.tsv" ] && cp "$REPO/.offline/MANIFEST.tsv" "$OUT/offline-manifest.tsv"
+}
+CMAKE_DEPS=()
+export -f unpack_deps; export REPO ROOT OUT
+if run_step deps 30 bash -c unpack_deps; then
+  CMAKE_DEPS=(-DCMAKE_PREFIX_PATH="$ROOT/usr" -DCMAKE_CXX_FLAGS="-isystem $ROOT/usr/include")
+else
+  echo "   (continuing with whatever the system has installed)"
+fi
+
+# ---- 3. configure + build (cuda preset, sm_$ARCH)
+if [ -z "${CUDACXX:-}" ] && ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then
+  export CUDACXX=/usr/local/cuda/bin/nvcc
+fi
+export PATH="$PATH:/usr/local/cuda/bin"
+BUILT=0
+if (( HAVE_GPU )) || [ "${GPU_CHECK_FORCE_BUILD:-0}" = 1 ]; then
+  if run_step configure 90 cmake --preset cuda -B "$BUILD" -DCMAKE_CUDA_ARCHITECTURES="$ARCH" "${CMAKE_DEPS[@]}"; then
+    grep -E "fcnlab: GPU backend" "$OUT/logs/configure.log" | sed 's/^/   /'
+    # Only what this check runs: the kernel tests, the benchmark, the ladder if it exists.
+    targets=(fcnlab fcnlab_tests_kernels)
+    help=$(cmake --build "$BUILD" --target help 2>/dev/null)
+    grep -q "^fcnlab-bench: " <<<"$help" && targets+=(fcnlab-bench)
+    targets+=($(grep -oE '^[A-Za-z0-9_.-]*ladder[A-Za-z0-9_.-]*: ' <<<"$help" | tr -d ': '))
+    run_step build 330 cmake --build "$BUILD" -j "$JOBS" --target "${targets[@]}" && BUILT=1
+  else
+    skip_step build "configure failed"
+  fi
+else
+  skip_step configure "no GPU (GPU_CHECK_FORCE_BUILD=1 builds anyway)"
+  skip_step build "no GPU"
+fi
+
+# ---- 4. device properties (read only: nvidia-smi queries and the CUDA API)
+device_props() {
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem,clocks.max.sm,clocks.max.mem,power.limit,temperature.gpu,persistence_mode,compute_mode --format=csv
+  echo; nvidia-smi -q -d CLOCK
+  local tmp; tmp=$(mktemp -d)
+  cat > "$tmp/props.cu" <<'CU'
+#include <cstdio>
+#include <cuda_runtime.h>
+int main() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) { std::printf("CUDA API: no device\n"); return 1; }
+  int drv = 0, rt = 0; cudaDriverGetVersion(&drv); cudaRuntimeGetVersion(&rt);
+  for (int d = 0; d < n; ++d) {
+    cudaDeviceProp p{}; cudaGetDeviceProperties(&p, d);
+    auto attr = [&](cudaDeviceAttr a) { int v = 0; cudaDeviceGetAttribute(&v, a, d); return v; };
+    std::printf("device %d: %s, cc %d.%d, %d SMs, L2 %.1f MiB, memory %.1f GiB, bus %d-bit,\n"
+                "  SM clock %.0f MHz, memory clock %.0f MHz, smem/block opt-in %d KiB, regs/SM %d,\n"
+                "  driver %d, runtime %d\n",
+                d, p.name, p.major, p.minor, p.multiProcessorCount, p.l2CacheSize / 1048576.0,
+                p.totalGlobalMem / 1073741824.0, attr(cudaDevAttrGlobalMemoryBusWidth),
+                attr(cudaDevAttrClockRate) / 1000.0, attr(cudaDevAttrMemoryClockRate) / 1000.0,
+                attr(cudaDevAttrMaxSharedMemoryPerBlockOptin) / 1024, attr(cudaDevAttrMaxRegistersPerMultiprocessor),
+                drv, rt);
+  }
+  return 0;
+}
+CU
+  ${CUDACXX:-nvcc} -O1 -o "$tmp/props" "$tmp/props.cu" && "$tmp/props"
+  local rc=$?; rm -rf "$tmp"; return $rc
+}
+if (( HAVE_GPU )); then
+  export -f device_props; export CUDACXX
+  run_step device 60 bash -c device_props && DEVICE_LINE=$(grep -m1 '^device 0:' "$OUT/logs/device.log")
+  cp "$OUT/logs/device.log" "$OUT/device.txt" 2>/dev/null
+else
+  skip_step device "no GPU"
+fi
+
+# ---- 5. gpu tests, 6. compute-sanitizer, 7. benchmarks, 8. ladder
+KT=$BUILD/tests/fcnlab_tests_kernels
+if (( HAVE_GPU && BUILT )); then
+  run_step tests-gpu 150 ctest --test-dir "$BUILD" -L gpu -j 4 --timeout 60 --output-on-failure \
+    --output-junit "$OUT/ctest-gpu.xml"
+  grep -E "tests passed|tests failed" "$OUT/logs/tests-gpu.log" | tail -1 | sed 's/^/   /'
+  if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
+    CS=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+    for tool in memcheck racecheck synccheck; do
+      run_step "sanitize-$tool" 60 "$CS" --tool "$tool" --error-exitcode 1 "$KT" -tc="$SANITIZE_TC"
+    done
+  else
+    skip_step sanitize "compute-sanitizer not found"
+  fi
+  if [ -x "$BUILD/bench/fcnlab-bench" ]; then
+    run_step bench 150 "$BUILD/bench/fcnlab-bench" --batches="$BENCH_BATCHES" --benchmark_filter="$BENCH_FILTER" \
+      --benchmark_out="$OUT/bench.json" --benchmark_out_format=json
+    [ -s "$OUT/bench.json" ] && python3 "$REPO/scripts/bench-table.py" "$OUT/bench.json" > "$OUT/bench-table.md" 2>>"$OUT/logs/bench.log"
+  else
+    skip_step bench "fcnlab-bench was not built"
+  fi
+  ladder=$(find "$BUILD" -maxdepth 3 -type f -executable -name '*ladder*' | head -1)
+  if [ -n "$ladder" ]; then run_step ladder 60 "$ladder"; else skip_step ladder "no ladder program built yet"; fi
+else
+  why=$([ $HAVE_GPU = 1 ] && echo "build failed" || echo "no GPU")
+  for s in tests-gpu sanitize bench ladder; do skip_step "$s" "$why"; done
+fi
+
+write_summary
+echo
+echo "== logs in $OUT/logs, summary in $OUT/summary.md"
+echo
+cat "$OUT/summary.md"
+exit $FAILED
