@@ -27,22 +27,25 @@ def main(path):
             return "-", "-"
         if b.get("error_occurred"):
             return "skipped: " + b.get("error_message", "")[:60].replace("|", "/"), "-"
-        ms = b["real_time"] if b.get("time_unit") == "ms" else b["real_time"] * {"ns": 1e-6, "us": 1e-3, "s": 1e3}[b["time_unit"]]
+        ms = b["median_ms"] if "median_ms" in b else b["real_time"] if b.get("time_unit") == "ms" else b["real_time"] * {"ns": 1e-6, "us": 1e-3, "s": 1e3}[b["time_unit"]]
         rate = "%.1f TFLOP/s" % b["TFLOP/s"] if "TFLOP/s" in b else ("%.0f GB/s" % b["GB/s"] if "GB/s" in b else "")
         return "%.3f ms" % ms, rate
 
     print("device: %s; %s; %s" % (ctx.get("device", "?"), ctx.get("library", "?"), ctx.get("precision", "?")))
     print("d2d copy: %s GB/s; timing: %s" % (ctx.get("d2d_copy_GBps", "?"), ctx.get("timing", "?")))
     print()
-    print("| op / shape | hand | hand rate | cuDNN | cuDNN rate | hand % of cuDNN | hand % of copy BW |")
-    print("|---|---|---|---|---|---|---|")
+    print("times: median per call")
+    print()
+    print("| op / shape | hand | hand rate | cuDNN | cuDNN rate | hand % of cuDNN | hand % of copy BW | hand vs cuDNN rel. err |")
+    print("|---|---|---|---|---|---|---|---|")
     for key in order:
         h, c = rows[key].get("hand"), rows[key].get("cudnn")
         ht, hr = cell(h)
         ct, cr = cell(c)
         pc = "%.0f%%" % h["pct_of_cudnn"] if h and "pct_of_cudnn" in h else "-"
         pb = "%.0f%%" % h["pct_of_copy"] if h and "pct_of_copy" in h else "-"
-        print("| %s | %s | %s | %s | %s | %s | %s |" % (key, ht, hr, ct, cr, pc, pb))
+        re_ = "%.1e" % h["rel_err_vs_cudnn"] if h and "rel_err_vs_cudnn" in h else "-"
+        print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (key, ht, hr, ct, cr, pc, pb, re_))
 
 
 if __name__ == "__main__":

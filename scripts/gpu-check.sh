@@ -189,7 +189,8 @@ if (( HAVE_GPU && BUILT )); then
     skip_step sanitize "compute-sanitizer not found"
   fi
   if [ -x "$BUILD/bench/fcnlab-bench" ]; then
-    run_step bench 150 "$BUILD/bench/fcnlab-bench" --batches="$BENCH_BATCHES" --benchmark_filter="$BENCH_FILTER" \
+    run_step bench 170 "$BUILD/bench/fcnlab-bench" --batches="$BENCH_BATCHES" --benchmark_filter="$BENCH_FILTER" \
+      --benchmark_context=git=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null) --benchmark_counters_tabular=true \
       --benchmark_out="$OUT/bench.json" --benchmark_out_format=json
     [ -s "$OUT/bench.json" ] && python3 "$REPO/scripts/bench-table.py" "$OUT/bench.json" > "$OUT/bench-table.md" 2>>"$OUT/logs/bench.log"
   else

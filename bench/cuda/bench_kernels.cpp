@@ -4,7 +4,8 @@
 // context; FCNLAB_TF32=1 turns it on for cuDNN/cuBLAS only, then say so), same tensors, 3 warm-up
 // calls (these also run cuDNN's algorithm search), then each timed iteration flushes L2 by
 // writing a 2x-L2 buffer and times the op alone with CUDA events (manual time).
-// Counters: TFLOP/s (convs), GB/s (memory-bound ops), pct_of_cudnn (hand rows: cuDNN time /
+// Rates and ratios use the median iteration (counter median_ms; Google Benchmark's own time
+// column is the mean). Counters: TFLOP/s (convs), GB/s (memory-bound ops), pct_of_cudnn (hand rows: cuDNN time /
 // hand time x 100, from the cuDNN row of the same shape run just before), pct_of_copy (GB/s as
 // a percentage of the measured device-to-device copy bandwidth).
 // Kernels that are still stubs (kernels/cuda/pending.cu) report an error row, never a number.
@@ -14,6 +15,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -65,7 +67,7 @@ L2Flush& l2_flush() {
   return f;
 }
 
-// Times fn per the protocol; returns mean seconds, or -1 after SkipWithError on an Error.
+// Times fn per the protocol; returns the median seconds per call, or -1 after SkipWithError on an Error.
 double run_timed(benchmark::State& state, const std::function<void()>& fn) {
   try {
     for (int i = 0; i < 3; ++i) fn();  // warm-up; a stub throws here
@@ -78,8 +80,7 @@ double run_timed(benchmark::State& state, const std::function<void()>& fn) {
   cudaEvent_t start, stop;
   check(cudaEventCreate(&start), "cudaEventCreate");
   check(cudaEventCreate(&stop), "cudaEventCreate");
-  double total = 0;
-  int64_t n = 0;
+  std::vector<double> times;
   for (auto _ : state) {
     l2_flush()();
     check(cudaEventRecord(start, kc::stream()), "cudaEventRecord");
@@ -89,12 +90,15 @@ double run_timed(benchmark::State& state, const std::function<void()>& fn) {
     float ms = 0;
     check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
     state.SetIterationTime(ms * 1e-3);
-    total += ms * 1e-3;
-    ++n;
+    times.push_back(ms * 1e-3);
   }
   cudaEventDestroy(start);
   cudaEventDestroy(stop);
-  return n ? total / static_cast<double>(n) : -1;
+  if (times.empty()) return -1;
+  std::sort(times.begin(), times.end());  // the median: robust to a stray slow iteration
+  const double median = times[times.size() / 2];
+  state.counters["median_ms"] = median * 1e3;
+  return median;
 }
 
 // Records the counters of one row: throughput, and the hand-vs-library ratio.
@@ -111,6 +115,21 @@ void report(benchmark::State& state, double secs, const std::string& key, bool i
   } else if (auto it = g_cudnn.find(key); it != g_cudnn.end()) {
     state.counters["pct_of_cudnn"] = 100.0 * it->second / secs;
   }
+}
+
+// ||a - b|| / ||b|| over all elements, in double on the host (a, b: f32 on the device).
+double rel_err(const Tensor& a, const Tensor& b) {
+  kc::synchronize();
+  Tensor ha = a.to(Device::cpu()), hb = b.to(Device::cpu());
+  const float* pa = ha.data<float>();
+  const float* pb = hb.data<float>();
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < ha.numel(); ++i) {
+    const double d = double(pa[i]) - double(pb[i]);
+    num += d * d;
+    den += double(pb[i]) * double(pb[i]);
+  }
+  return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
 }
 
 Tensor rand_cuda(const Shape& s, double lo, double hi, uint64_t seed) {
@@ -167,6 +186,24 @@ void bench_conv(benchmark::State& state, ConvLayer L, Pass pass, int64_t N, bool
   }
   const double flops = 2.0 * N * L.K * L.C * L.R * L.R * P * P;  // same MACs in all three passes
   const double secs = run_timed(state, fn);
+#if defined(FCNLAB_WITH_CUDNN)
+  if (!use_cudnn && secs > 0) {  // correctness beside speed: the hand result against cuDNN's
+    namespace kd = fcnlab::kernels::cudnn;
+    if (pass == Pass::fwd) {
+      Tensor ref = Tensor::empty(y.shape(), DType::f32, Device::cuda());
+      kd::conv2d_forward(x, w, b, ref, o);
+      state.counters["rel_err_vs_cudnn"] = rel_err(y, ref);
+    } else if (pass == Pass::bwd_data) {
+      Tensor ref = Tensor::empty(x.shape(), DType::f32, Device::cuda());
+      kd::conv2d_backward_data(y, w, ref, o);
+      state.counters["rel_err_vs_cudnn"] = rel_err(x, ref);
+    } else {
+      Tensor ref = Tensor::empty(dw.shape(), DType::f32, Device::cuda());
+      kd::conv2d_backward_weight(x, y, ref, o);
+      state.counters["rel_err_vs_cudnn"] = rel_err(dw, ref);
+    }
+  }
+#endif
   std::ostringstream key;
   key << "conv/" << L.name << "/" << pass_name(pass) << "/N" << N;
   report(state, secs, key.str(), use_cudnn, flops, 0);
@@ -236,6 +273,9 @@ double measure_copy_gbps() {
   cudaEventCreate(&s);
   cudaEventCreate(&e);
   float best = 1e30f;
+  // ~2 s of copies first: clocks take seconds to settle from idle (CUTLASS methodology notes).
+  for (int i = 0; i < 15000; ++i) check(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, kc::stream()), "warm-up");
+  check(cudaStreamSynchronize(kc::stream()), "cudaStreamSynchronize");
   for (int i = 0; i < 12; ++i) {
     cudaEventRecord(s, kc::stream());
     check(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, kc::stream()), "cudaMemcpyAsync");
