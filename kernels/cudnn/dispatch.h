@@ -6,6 +6,7 @@
 #pragma once
 #include <utility>
 
+#include "engine/error.h"
 #include "kernels/cuda/kernels.h"
 #include "kernels/cuda/runtime.h"
 #if defined(FCNLAB_WITH_CUDNN)
@@ -46,6 +47,12 @@ void call(Args&&... args) {
       return;
     }
   }
+#if !defined(FCNLAB_WITH_CUDNN)
+  // FCNLAB_KERNELS=cudnn reaches here unchecked (set_kernel_source refuses it): never run the
+  // hand kernels silently in its place.
+  FCNLAB_CHECK(::fcnlab::kernels::cuda::kernel_source() == ::fcnlab::kernels::cuda::KernelSource::hand,
+               "FCNLAB_KERNELS=cudnn: this build has no cuDNN baseline (FCNLAB_GPU=cuda with cuDNN found)");
+#endif
   Hand(std::forward<Args>(args)...);
 }
 
