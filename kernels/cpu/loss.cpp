@@ -11,9 +11,6 @@
 
 namespace fcnlab::kernels::cpu {
 
-namespace {
-
-// "(n=0, h=1, w=2)" for a target of shape (N, H, W); "(n=3)" for (N); generic otherwise.
 std::string target_position(const Shape& s, int64_t flat) {
   static const char* names3[] = {"n", "h", "w"};
   std::vector<int64_t> idx(static_cast<size_t>(s.ndim()));
@@ -29,6 +26,8 @@ std::string target_position(const Shape& s, int64_t flat) {
   }
   return r + ")";
 }
+
+namespace {
 
 // log(sum_c exp(x_c)) of one pixel's channel column, stable (max subtracted).
 template <class T>

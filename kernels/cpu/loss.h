@@ -3,11 +3,16 @@
 // sums into a small f64 `stats` tensor; the op turns them into the loss (reduction, ratio)
 // so the normaliser, which depends on the data (counted pixels), is known to the backward.
 #pragma once
+#include <string>
 #include <cstdint>
 
 #include "engine/tensor.h"
 
 namespace fcnlab::kernels::cpu {
+
+// "(n=0, h=1, w=2)" for a target of shape (N, H, W); "(n=3)" for (N); generic otherwise.
+// Shared by the CPU and CUDA cross-entropy so a bad target reads the same on both.
+std::string target_position(const Shape& s, int64_t flat);
 
 // logits: (N, C, ...) floating; target: i32 (N, ...); weight: (C) of the logits' dtype.
 // stats: f64 [2] <- { sum over counted pixels of weight[t] * nll, sum of weight[t] }.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "kernels/cpu/loss.h"     // target_position
 #include "kernels/cpu/softmax.h"  // channel_layout
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/loss.cuh"
@@ -19,22 +20,7 @@ namespace fcnlab::kernels::cuda {
 namespace {
 constexpr unsigned kThreads = 256;
 
-// "(n=0, h=1, w=2)" for a target of shape (N, H, W): the same text as the CPU reference.
-std::string target_position(const Shape& s, int64_t flat) {
-  static const char* names3[] = {"n", "h", "w"};
-  std::vector<int64_t> idx(static_cast<size_t>(s.ndim()));
-  for (int d = s.ndim() - 1; d >= 0; --d) {
-    idx[static_cast<size_t>(d)] = flat % s[d];
-    flat /= s[d];
-  }
-  std::string r = "(";
-  for (int d = 0; d < s.ndim(); ++d) {
-    if (d) r += ", ";
-    r += s.ndim() <= 3 ? names3[d == 0 ? 0 : d + 3 - s.ndim()] : ("d" + std::to_string(d));
-    r += "=" + std::to_string(idx[static_cast<size_t>(d)]);
-  }
-  return r + ")";
-}
+using kernels::cpu::target_position;  // the CPU reference's wording
 
 // Sums partial (G, B, K) over B into stats (G, K).
 void finish(const Tensor& partial, int G, int B, int K, Tensor& stats) {
