@@ -13,34 +13,15 @@
 #include "engine/serialize/atomic_file.h"
 #include "engine/serialize/checkpoint.h"
 #include "engine/serialize/safetensors.h"
+#include "tests/common/temp_dir.h"
 
 using namespace fcnlab;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("fcnlab_ck_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  // Names of everything in the folder, sorted.
-  std::vector<std::string> listing() const {
-    std::vector<std::string> v;
-    for (const auto& e : fs::directory_iterator(path)) v.push_back(e.path().filename().string());
-    std::sort(v.begin(), v.end());
-    return v;
-  }
-};
+using test::TempDir;
+
 
 std::string read_text(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

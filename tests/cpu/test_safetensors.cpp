@@ -11,30 +11,17 @@
 #include <unistd.h>
 
 #include "engine/serialize/safetensors.h"
+#include "tests/common/temp_dir.h"
 
 using namespace fcnlab;
 namespace fs = std::filesystem;
 
 namespace {
 
+using test::TempDir;
+
 using Bytes = std::vector<uint8_t>;
 
-// A fresh folder under the system temp dir, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("fcnlab_st_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 Bytes u64_le(uint64_t v) {
   Bytes b(8);
@@ -115,7 +102,7 @@ TEST_CASE("safetensors: every fcnlab dtype, a scalar and zero-sized tensors roun
 
   // Only the target exists afterwards (no temp file left behind).
   int files = 0;
-  for (const auto& e : fs::directory_iterator(dir.path)) files += e.is_regular_file();
+  for (const auto& e : fs::directory_iterator(dir.path())) files += e.is_regular_file();
   CHECK(files == 1);
 }
 
@@ -285,7 +272,7 @@ TEST_CASE("safetensors: the writer rejects what it cannot write") {
   CHECK_THROWS_WITH_AS(save_safetensors(dir.file("u.safetensors"), undef),
                        doctest::Contains("tensor 'w' is undefined"), Error);
   CHECK_FALSE(fs::exists(dir.file("u.safetensors")));
-  CHECK(fs::is_empty(dir.path));
+  CHECK(fs::is_empty(dir.path()));
   TensorMap badname;
   badname[std::string("bad\xff")] = Tensor::zeros({1});
   CHECK_THROWS_WITH_AS(serialize_safetensors(badname), doctest::Contains("not valid UTF-8"), Error);
