@@ -50,8 +50,22 @@ Tensor Tensor::uniform(const Shape& shape, double lo, double hi, Generator& gen,
   dispatch_floating(dtype, "uniform", [&](auto tag) {
     using T = decltype(tag);
     T* p = t.data<T>();
-    for (int64_t i = 0; i < n; ++i)
-      p[i] = static_cast<T>(lo + (hi - lo) * philox_uniform(gen.seed(), base + static_cast<uint64_t>(i)));
+    // Each position is independent of the others (counter-based), so threads may split them;
+    // one Philox block serves its four consecutive positions.
+    const uint64_t seed = gen.seed();
+    if (base % 4 != 0) {  // an offset set by hand off a block boundary: word by word
+      for (int64_t i = 0; i < n; ++i)
+        p[i] = static_cast<T>(lo + (hi - lo) * philox_uniform(seed, base + static_cast<uint64_t>(i)));
+      return;
+    }
+#pragma omp parallel for schedule(static) if (n > (1 << 16))
+    for (int64_t b = 0; b < (n + 3) / 4; ++b) {
+      const Philox4 w = philox4x32_10(seed, (base >> 2) + static_cast<uint64_t>(b));
+      for (int64_t j = 0; j < 4 && 4 * b + j < n; ++j) {
+        const float u = static_cast<float>(w.v[j] >> 8) * (1.0f / 16777216.0f);
+        p[4 * b + j] = static_cast<T>(lo + (hi - lo) * u);
+      }
+    }
   });
   return t.to(device);
 }
@@ -64,13 +78,23 @@ Tensor Tensor::normal(const Shape& shape, double mean, double std, Generator& ge
   dispatch_floating(dtype, "normal", [&](auto tag) {
     using T = decltype(tag);
     T* p = t.data<T>();
-    for (int64_t i = 0; i < n; ++i) {
-      // Box-Muller on the pair of words (2i, 2i+1); u1 in (0, 1] so log(u1) is finite.
-      uint64_t k = base + 2 * static_cast<uint64_t>(i);
-      double u1 = ((philox_word(gen.seed(), k) >> 8) + 1.0) / 16777216.0;
-      double u2 = (philox_word(gen.seed(), k + 1) >> 8) / 16777216.0;
-      double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-      p[i] = static_cast<T>(mean + std * z);
+    // Box-Muller on the pair of words (2i, 2i+1); u1 in (0, 1] so log(u1) is finite. One
+    // Philox block holds the words of two consecutive elements (base is block-aligned), and
+    // elements are independent, so threads may split them.
+    const uint64_t seed = gen.seed();
+    auto word = [&](int64_t b, const Philox4& w, int lane) {
+      // base % 4 != 0 only when an offset was set by hand off a block boundary.
+      return base % 4 == 0 ? w.v[lane] : philox_word(seed, base + 4 * static_cast<uint64_t>(b) + lane);
+    };
+#pragma omp parallel for schedule(static) if (n > (1 << 15))
+    for (int64_t b = 0; b < (n + 1) / 2; ++b) {
+      const Philox4 w = philox4x32_10(seed, (base >> 2) + static_cast<uint64_t>(b));
+      for (int64_t j = 0; j < 2 && 2 * b + j < n; ++j) {
+        double u1 = ((word(b, w, 2 * j) >> 8) + 1.0) / 16777216.0;
+        double u2 = (word(b, w, 2 * j + 1) >> 8) / 16777216.0;
+        double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+        p[2 * b + j] = static_cast<T>(mean + std * z);
+      }
     }
   });
   return t.to(device);

@@ -95,6 +95,8 @@ class GraphModel : public Module {
   // The index of a layer; an unknown name throws, listing the names that exist.
   int index(const std::string& name) const;
   const Layer& layer(const std::string& name) const { return layers_[index(name)]; }
+  // Channels of a layer's output (from the definition; no input size needed).
+  int64_t channels(const std::string& name) const;
 
   // ---- running. x: (N, in_channels, H, W) -> the output layer's tensor.
   Tensor forward(const Tensor& x) override;

@@ -17,6 +17,7 @@ struct ModelOptions {
   bool freeze_backbone = false;  // backbone parameters start with requires_grad false
   bool dropout = true;        // the Dropout layers of fc6/fc7 (the deploy nets have none)
   uint64_t seed = 0;          // initialisation and dropout streams
+  bool random_init = true;    // false: weights start at zero (layer tables, or weights loaded next)
 };
 
 // The names make_model accepts, in the order the help text lists them.

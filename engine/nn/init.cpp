@@ -1,4 +1,5 @@
-// nn/init.cpp — fills computed on the CPU in double, copied into the parameter in place.
+// nn/init.cpp — fills computed on the CPU in double, rounded once to the parameter's dtype,
+// copied into the parameter in place.
 #include "engine/nn/init.h"
 
 #include <cmath>
@@ -48,6 +49,13 @@ std::pair<int64_t, int64_t> fans(const Shape& shape) {
   return {shape[1] * receptive, shape[0] * receptive};
 }
 
+namespace {
+thread_local bool skip_random_init = false;
+}
+SkipRandomInit::SkipRandomInit() : previous_(skip_random_init) { skip_random_init = true; }
+SkipRandomInit::~SkipRandomInit() { skip_random_init = previous_; }
+bool SkipRandomInit::active() { return skip_random_init; }
+
 Tensor& zeros_(Tensor& t) { return constant_(t, 0.0); }
 
 Tensor& constant_(Tensor& t, double value) {
@@ -59,13 +67,15 @@ Tensor& constant_(Tensor& t, double value) {
 Tensor& uniform_(Tensor& t, double lo, double hi, Generator& gen) {
   check_floating(t, "uniform_");
   FCNLAB_CHECK(lo <= hi, "uniform_: expected lo <= hi, got [", lo, ", ", hi, ")");
-  return assign(t, Tensor::uniform(t.shape(), lo, hi, gen, DType::f64));
+  if (SkipRandomInit::active()) return zeros_(t);
+  return assign(t, Tensor::uniform(t.shape(), lo, hi, gen, t.dtype()));
 }
 
 Tensor& normal_(Tensor& t, double mean, double std, Generator& gen) {
   check_floating(t, "normal_");
   FCNLAB_CHECK(std >= 0, "normal_: std must be >= 0, got ", std);
-  return assign(t, Tensor::normal(t.shape(), mean, std, gen, DType::f64));
+  if (SkipRandomInit::active()) return zeros_(t);
+  return assign(t, Tensor::normal(t.shape(), mean, std, gen, t.dtype()));
 }
 
 Tensor& kaiming_normal_(Tensor& t, Generator& gen, FanMode mode, Nonlinearity nl,

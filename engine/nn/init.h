@@ -24,6 +24,21 @@ double calculate_gain(Nonlinearity nl, double negative_slope = 0.01);
 // (fan_in, fan_out) of a weight of this shape; needs at least 2 dimensions.
 std::pair<int64_t, int64_t> fans(const Shape& shape);
 
+// While one is alive on this thread, the random fills (uniform_, normal_ and the kaiming/xavier
+// fills over them) write zeros and draw nothing. Building a model only to read its layer table,
+// or to load weights into it at once, then skips seconds of sampling (VGG16: 134M values).
+class SkipRandomInit {
+ public:
+  SkipRandomInit();
+  ~SkipRandomInit();
+  SkipRandomInit(const SkipRandomInit&) = delete;
+  SkipRandomInit& operator=(const SkipRandomInit&) = delete;
+  static bool active();
+
+ private:
+  bool previous_;
+};
+
 Tensor& zeros_(Tensor& t);
 Tensor& constant_(Tensor& t, double value);
 Tensor& uniform_(Tensor& t, double lo, double hi, Generator& gen);
