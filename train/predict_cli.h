@@ -1,0 +1,13 @@
+// predict_cli.h — fcnlab-predict as a function, so that the tests run the very program
+// (flags, checks, outputs, error text, exit code) in-process. apps/predict.cpp is its main().
+#pragma once
+#include <string>
+#include <vector>
+
+namespace fcnlab::train {
+
+// args[0] is the program name. Returns the exit code (0 success, 1 error; CLI11's codes for
+// flag errors). Errors are printed to stderr and, when `error` is given, stored there.
+int predict_main(const std::vector<std::string>& args, std::string* error = nullptr);
+
+}  // namespace fcnlab::train
