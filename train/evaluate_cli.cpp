@@ -206,6 +206,10 @@ int run(Options o) {
     data_dir = (fs::path(o.out) / "phantoms").string();
     std::printf("fcnlab-evaluate: generating %d phantoms of %dx%d (seed %llu) into %s\n", po.count,
                 po.size, po.size, static_cast<unsigned long long>(po.seed), data_dir.c_str());
+    if (po.seed == seed && models[0].raw_meta.contains("config"))
+      std::printf("fcnlab-evaluate: warning: --phantom-seed %llu is the training seed, so with "
+                  "fcnlab-train --phantoms these are the images it trained on\n",
+                  static_cast<unsigned long long>(po.seed));
     data::write_phantom_set(data_dir, po);
     what = std::to_string(o.phantoms) + " phantoms (seed " + std::to_string(po.seed) + "), split " + o.split;
     inputs = dataset_inputs(data_dir, o.split, val_fraction, seed);

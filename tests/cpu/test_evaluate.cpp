@@ -26,6 +26,7 @@ TEST_CASE("evaluate: two checkpoints side by side on phantoms, files consistent"
   a.threshold = median_probability(a, sample);
   b.threshold = median_probability(b, sample);
   b.min_area = 3;
+  b.has_head = true;  // B also has a classifier head: its rows appear in the table
   fs::create_directories(dir / "runA");
   fs::create_directories(dir / "runB");
   save_tiny_checkpoint(dir / "runA/best.safetensors", a);
@@ -41,6 +42,7 @@ TEST_CASE("evaluate: two checkpoints side by side on phantoms, files consistent"
   CHECK(md.find("| metric | runA/best | runB/best |") != std::string::npos);
   CHECK(md.find("competition Dice") != std::string::npos);
   CHECK(md.find("Dice, positives only") != std::string::npos);
+  CHECK(md.find("| AUC (head) | - |") != std::string::npos);  // A has no head
 
   // evaluation.csv: one row per checkpoint; its Dice is the mean of the per-image rows.
   const std::vector<std::string> ev = read_lines(dir / "ev/evaluation.csv");
@@ -55,7 +57,7 @@ TEST_CASE("evaluate: two checkpoints side by side on phantoms, files consistent"
         "checkpoint,id,truth_positive,score,pred_area,truth_area,intersection,pixels,dice,iou,"
         "pred_positive,head_probability");
   std::map<std::string, double> dice_sum;
-  std::map<std::string, int> n, pos, called;
+  std::map<std::string, int> n, pos, called, head_scores;
   for (size_t i = 1; i < per.size(); ++i) {
     const std::vector<std::string> f = split_csv_line(per[i]);
     REQUIRE(f.size() == 12);
@@ -63,6 +65,11 @@ TEST_CASE("evaluate: two checkpoints side by side on phantoms, files consistent"
     n[f[0]]++;
     pos[f[0]] += f[2] == "1";
     called[f[0]] += f[10] == "1";
+    if (!f[11].empty()) {
+      const double h = std::stod(f[11]);
+      CHECK((h > 0 && h < 1));
+      head_scores[f[0]]++;
+    }
     CHECK(std::stoll(f[7]) == 32 * 32);  // scored at the phantoms' own size
   }
   // The phantom CSVs say which images are positive.
@@ -81,6 +88,10 @@ TEST_CASE("evaluate: two checkpoints side by side on phantoms, files consistent"
     CHECK(std::stoi(f[col("tp")]) + std::stoi(f[col("fp")]) == called[name]);
   }
   CHECK(split_csv_line(ev[2])[col("min_area")] == "3");
+  CHECK(head_scores["runA/best"] == 0);
+  CHECK(head_scores["runB/best"] == 9);
+  CHECK(split_csv_line(ev[1])[col("head_auc")] == "nan");
+  CHECK(split_csv_line(ev[2])[col("head_auc")] != "nan");
   const data::PngInfo c = data::read_png_info(dir / "ev/confusion.png");
   CHECK(c.width > 600);  // two matrices side by side
 }

@@ -90,6 +90,8 @@ TEST_CASE("predict: masks, overlays, predictions.csv and submission.csv agree") 
     for (const data::SiimRecord& r : *recs) images.push_back(ds.load(r).image);
   train::ModelMeta meta = tiny_meta(32, 7);
   meta.threshold = median_probability(meta, images);
+  meta.has_head = true;  // adds the head's columns
+  meta.head_threshold = 0.5;
   save_tiny_checkpoint(dir / "ck.safetensors", meta);
 
   std::string err;
@@ -102,7 +104,8 @@ TEST_CASE("predict: masks, overlays, predictions.csv and submission.csv agree") 
   const std::vector<std::string> sub = read_lines(dir / "out/submission.csv");
   REQUIRE(pred.size() == 7);
   REQUIRE(sub.size() == 7);
-  CHECK(pred[0] == "id,probability,area,has_pneumo,truth_area,dice");
+  CHECK(pred[0] ==
+        "id,probability,area,has_pneumo,head_probability,has_pneumo_head,truth_area,dice");
   CHECK(sub[0] == "ImageId,EncodedPixels");
   // The phantom CSVs give each file a competition ImageId: the submission uses it.
   std::map<std::string, std::string> image_id;
@@ -112,7 +115,7 @@ TEST_CASE("predict: masks, overlays, predictions.csv and submission.csv agree") 
   int64_t total_area = 0;
   for (size_t i = 1; i < pred.size(); ++i) {
     const std::vector<std::string> f = split_csv_line(pred[i]);
-    REQUIRE(f.size() == 6);
+    REQUIRE(f.size() == 8);
     const std::string id = f[0];
     const data::GrayImage m = data::read_png_gray8(dir / ("out/masks/" + id + ".png"));
     CHECK(m.width == 56);  // back at the source size, not the model's 32
@@ -135,9 +138,12 @@ TEST_CASE("predict: masks, overlays, predictions.csv and submission.csv agree") 
       ta += t.pixels[k] > 127;
       inter += bits[k] && t.pixels[k] > 127;
     }
-    CHECK(std::stoll(f[4]) == ta);
+    CHECK(std::stoll(f[6]) == ta);
     const double dice = area + ta == 0 ? 1.0 : 2.0 * inter / double(area + ta);
-    CHECK(std::stod(f[5]) == doctest::Approx(dice).epsilon(1e-5));
+    CHECK(std::stod(f[7]) == doctest::Approx(dice).epsilon(1e-5));
+    const double head = std::stod(f[4]);
+    CHECK((head > 0 && head < 1));
+    CHECK(f[5] == (head >= 0.5 ? "1" : "0"));
     // The submission row decodes to exactly this mask.
     const std::vector<std::string> s = split_csv_line(sub[i]);
     CHECK(s[0] == image_id.at(id));

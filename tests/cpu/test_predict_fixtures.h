@@ -94,9 +94,17 @@ inline double median_probability(const train::ModelMeta& meta,
   return v[v.size() / 2];
 }
 
+// Saves the tiny net; with has_head, also a ClassifierHead on the default layer (fc7).
 inline void save_tiny_checkpoint(const std::string& path, const train::ModelMeta& meta) {
   auto net = tiny_net(meta);
-  train::save_model_checkpoint(path, *net, nullptr, nullptr, meta);
+  if (!meta.has_head) {
+    train::save_model_checkpoint(path, *net, nullptr, nullptr, meta);
+    return;
+  }
+  train::ModelMeta m = meta;
+  m.head_layer = train::default_head_layer(*net);
+  train::ClassifierHead head(train::layer_channels(*net, m.head_layer, m.size), m.options.seed);
+  train::save_model_checkpoint(path, *net, &head, nullptr, m);
 }
 
 }  // namespace fcnlab::test
