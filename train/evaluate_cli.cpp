@@ -142,13 +142,14 @@ std::string markdown_table(const std::vector<Scored>& all, const std::string& wh
     rows.push_back({"specificity (head)", [](const Scored& s) { return cell(s.head_spec); }});
   }
   std::string t = "Evaluation on " + what + "\n\n| metric |";
-  for (const Scored& s : all) t += " " + s.name + " |";
+  // Appends piece by piece (GCC 12 warns -Wrestrict, falsely, on " " + f(s) + " |").
+  for (const Scored& s : all) t.append(" ").append(s.name).append(" |");
   t += "\n|---|";
   for (size_t i = 0; i < all.size(); ++i) t += "---:|";
   t += "\n";
   for (const auto& [label, f] : rows) {
-    t += "| " + label + " |";
-    for (const Scored& s : all) t += " " + f(s) + " |";
+    t.append("| ").append(label).append(" |");
+    for (const Scored& s : all) t.append(" ").append(f(s)).append(" |");
     t += "\n";
   }
   return t;
