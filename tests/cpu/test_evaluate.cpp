@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -141,4 +142,10 @@ TEST_CASE("evaluate: bad inputs are clear errors, exit 1, and write nothing") {
   // A data folder without the CSVs: the error names the CSV it looked for.
   fs::create_directories(dir / "nocsv");
   fails({ck, "--data", dir / "nocsv", "--out", out}, "stage_1_train_images.csv");
+  // An unwritable output: --out is an existing file, left as it was.
+  { std::ofstream f(dir / "file"); f << "x"; }
+  std::string err;
+  CHECK(train::evaluate_main({"fcnlab-evaluate", ck, "--phantoms", "4", "--out", dir / "file"}, &err) == 1);
+  CHECK(err.find("file") != std::string::npos);
+  CHECK(slurp(dir / "file") == "x");
 }
