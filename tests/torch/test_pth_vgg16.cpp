@@ -2,7 +2,10 @@
 // state_dict in the legacy stream format of torchvision's vgg16-397923af.pth
 // (tests/fixtures/pth/make_vgg16_legacy.py); fcnlab imports it and every one of the 32 tensors
 // (26 backbone + 6 classifier) must match bit-exact: SHA-256 of its raw float32 bytes and sampled
-// bit patterns, against what Python computed.
+// bit patterns, against what Python computed. Then the state dict is mapped into FCN-32s (width 1,
+// 3 channels; models/pretrained.h): the 26 backbone tensors and fc6/fc7 (reshaped into
+// convolutions) must hold torch's bytes exactly, classifier.6 is ignored, score_fr stays zero
+// and the upsampling bilinear.
 //
 // Where /usr/bin/python3 (or $FCNLAB_PYTHON) cannot `import torch`, it prints why and exits 77,
 // which CMake declares as SKIP_RETURN_CODE: ctest reports it as *Skipped*, never as passed.
@@ -20,6 +23,8 @@
 
 #include "engine/serialize/pth.h"
 #include "engine/serialize/sha256.h"
+#include "models/models.h"
+#include "models/pretrained.h"
 
 namespace fs = std::filesystem;
 using namespace fcnlab;
@@ -103,9 +108,43 @@ int main() {
   expect(numel == 138357544 && info["numel"] == numel, "138,357,544 parameters");
   expect(f.tensors.at("classifier.0.weight").shape() == Shape{4096, 25088}, "fc6 shape");
 
+  // ---- into FCN-32s: every mapped tensor holds torch's bytes (a reshape keeps them in order).
+  auto t3 = std::chrono::steady_clock::now();
+  auto model = make_model("fcn32s", ModelOptions{.classes = 21, .in_channels = 3, .random_init = false});
+  const Tensor upscore = model->parameter("upscore.weight").clone();
+  PretrainedReport report = load_vgg16_pretrained(*model, f.tensors, pth);
+  auto t4 = std::chrono::steady_clock::now();
+  f.tensors.clear();  // ~553 MB back before the checks
+  std::cout << report.str();
+  expect(report.naming == "torchvision", "torchvision naming detected");
+  expect(report.loaded.size() == 30, "30 tensors loaded (26 backbone + fc6/fc7)");
+  expect(report.ignored.size() == 2, "classifier.6 ignored");
+  int exact = 0;
+  for (const auto& k : vgg16_keys())
+    for (const std::string part : {".weight", ".bias"}) {
+      const std::string from = k.torchvision + part, to = k.fcnlab + part;
+      const Tensor p = model->parameter(to);
+      const bool ok = sha256_hex(p.raw_data(), p.nbytes()) == info["tensors"][from]["sha256"].get<std::string>();
+      expect(ok, to + " holds " + from + " bit-exact");
+      exact += ok && from.rfind("features.", 0) == 0;
+    }
+  expect(exact == 26, "26 backbone tensors bit-exact in fcn32s");
+  expect(model->parameter("fc6.weight").shape() == Shape({4096, 512, 7, 7}), "fc6 reshaped to [4096, 512, 7, 7]");
+  expect(model->parameter("fc7.weight").shape() == Shape({4096, 4096, 1, 1}), "fc7 reshaped to [4096, 4096, 1, 1]");
+  double score_sq = 0;
+  for (const char* n : {"score_fr.weight", "score_fr.bias"}) {
+    const Tensor t = model->parameter(n);
+    for (int64_t i = 0; i < t.numel(); ++i) score_sq += t.data<float>()[i] * t.data<float>()[i];
+  }
+  expect(score_sq == 0.0, "score_fr stays zero");
+  expect(std::memcmp(model->parameter("upscore.weight").raw_data(), upscore.raw_data(), upscore.nbytes()) == 0,
+         "upscore stays bilinear");
+
   auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
   std::cout << "vgg16 legacy .pth: " << info["file_size"] << " bytes; python wrote it in "
-            << secs(t0, t1) << " s, load_pth read it in " << secs(t1, t2) << " s, checks took "
-            << secs(t2, std::chrono::steady_clock::now()) << " s; " << failures << " failures\n";
+            << secs(t0, t1) << " s, load_pth read it in " << secs(t1, t2) << " s, mapping into "
+            << "fcn32s took " << secs(t3, t4) << " s, checks took "
+            << secs(t2, std::chrono::steady_clock::now()) - secs(t3, t4) << " s; " << failures
+            << " failures\n";
   return failures == 0 ? 0 : 1;
 }
