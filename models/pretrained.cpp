@@ -259,7 +259,7 @@ TensorMap read_pretrained_file(const std::string& path, std::string* file_check)
     const auto size = static_cast<int64_t>(fs::file_size(path, ec));
     FCNLAB_CHECK(k.size < 0 || size == k.size, "pretrained weights '", path, "': ", size,
                  " bytes, but the known file ", k.name, " has ", k.size,
-                 " (an incomplete download? weights/fetch.sh fetches and verifies it)");
+                 " (an incomplete or different download? weights/fetch.sh fetches and verifies it)");
     const std::string got = sha256_with_progress(path, size);
     FCNLAB_CHECK(got == k.sha256, "pretrained weights '", path, "': SHA-256 ", got, ", but the known file ",
                  k.name, " has ", k.sha256, " (a damaged or different file; weights/fetch.sh "

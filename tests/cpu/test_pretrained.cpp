@@ -226,6 +226,10 @@ TEST_CASE("pretrained: FCN-AlexNet, FCN-GoogLeNet, other widths and channel coun
   auto two = make_model("fcn8s", tiny(2));
   CHECK_THROWS_WITH_AS(load_vgg16_pretrained(*two, sd), doctest::Contains("takes 2 input channels"), Error);
   CHECK(pretrained_model_names() == std::vector<std::string>{"fcn32s", "fcn16s", "fcn8s", "fcn8s-atonce", "unet-vgg16"});
+  // A graph of another family (no conv1_1 ... conv5_3).
+  GraphModel other("Toy", 3);
+  other.conv("c1", "data", 4, 3, Conv2dOptions{}, true, gen);
+  CHECK_THROWS_WITH_AS(load_vgg16_pretrained(other, sd), doctest::Contains("Toy: not a VGG16 model"), Error);
 }
 
 TEST_CASE("pretrained: a torch-written torchvision-layout file (legacy stream) reads and maps exactly") {
