@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -40,6 +41,20 @@ Tensor sum_over_rgb(const Tensor& w) {
       out[static_cast<size_t>(i * k + j)] = static_cast<float>(s);
     }
   return Tensor::from_vector(out, Shape{o, 1, w.size(2), w.size(3)});
+}
+
+// Elements that are NaN or infinite. torchvision's IMAGENET1K_FEATURES file, for one, ships a
+// classifier of NaN: loading it would poison every forward pass without a word.
+int64_t count_non_finite(const Tensor& t) {
+  const Tensor c = t.device().is_cpu() ? t : t.to(Device::cpu());
+  int64_t bad = 0;
+  if (c.dtype() == DType::f32) {
+    const float* p = c.data<float>();
+    for (int64_t i = 0; i < c.numel(); ++i) bad += !std::isfinite(p[i]);
+  } else {
+    for (double v : c.to_vector()) bad += !std::isfinite(v);
+  }
+  return bad;
 }
 
 // A hint for unexpected keys that point at a common mix-up, or "".
@@ -128,6 +143,12 @@ TensorMap map_vgg16_state_dict(const TensorMap& state, const TensorMap& target,
       if (!t.defined() || !is_floating(t.dtype())) {
         mismatched.push_back(src + " is " + (t.defined() ? dtype_name(t.dtype()) : "undefined") +
                              ", expected floating point for " + dst);
+        continue;
+      }
+      if (const int64_t bad = count_non_finite(t); bad > 0) {
+        mismatched.push_back(src + " holds " + std::to_string(bad) + " NaN/infinite values (a file "
+                             "whose " + (key.fcnlab[0] == 'f' ? "classifier is" : "features are") +
+                             " not valid weights?)");
         continue;
       }
       if (t.shape() == want) {

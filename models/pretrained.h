@@ -13,8 +13,8 @@
 // built: score layers zero, upsampling bilinear, U-Net's decoder as initialised. U-Net-VGG16
 // has no fc6/fc7: those keys are reported as not used.
 //
-// Nothing is loaded unless everything fits: missing keys, unexpected keys and shape
-// mismatches are gathered and thrown as one Error that lists each by name.
+// Nothing is loaded unless everything fits: missing keys, unexpected keys, shape mismatches and
+// tensors holding NaN/infinity are gathered and thrown as one Error that lists each by name.
 #pragma once
 #include <string>
 #include <vector>

@@ -199,6 +199,23 @@ TEST_CASE("pretrained: missing, unexpected and mis-shaped keys are all listed by
                        doctest::Contains("features.2.bias is i32, expected floating point for conv1_2.bias"), Error);
 }
 
+TEST_CASE("pretrained: NaN or infinite weights are refused by key, but not in keys the model does not use") {
+  // torchvision's vgg16_features-amdegroot file has a classifier of NaN.
+  Generator gen(11);
+  auto g = make_model("fcn32s", tiny());
+  TensorMap sd = vgg16_state(*g, false, gen);
+  sd["classifier.0.weight"].set_flat(5, std::nan(""));
+  sd["features.26.bias"].set_flat(0, INFINITY);
+  const std::string msg = message_of([&] { map_vgg16_state_dict(sd, g->state_dict(), "nan.pth", nullptr); });
+  CHECK(msg.find("classifier.0.weight holds 1 NaN/infinite values (a file whose classifier is not valid weights?)") != std::string::npos);
+  CHECK(msg.find("features.26.bias holds 1 NaN/infinite values") != std::string::npos);
+  sd["features.26.bias"].set_flat(0, 0.5);
+  auto unet = make_model("unet-vgg16", tiny(3));
+  PretrainedReport r;
+  CHECK(map_vgg16_state_dict(sd, unet->state_dict(), "nan.pth", &r).size() == 26);
+  CHECK(r.not_used.front() == "classifier.0.weight");
+}
+
 TEST_CASE("pretrained: common mix-ups get a hint (vgg16_bn, DataParallel prefix, fcnlab weights)") {
   Generator gen(7);
   auto g = make_model("fcn32s", tiny());
