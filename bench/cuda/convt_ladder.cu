@@ -1,0 +1,152 @@
+// convt_ladder — fcnlab-convt-ladder: every rung of the conv_transpose2d ladder
+// (bench/cuda/conv_transpose2d_ladder) on the FCN upsampling shapes of a 500 x 500 input
+// (21 classes; 64x64 stride 32 of FCN-32s, 63x63 stride 32 of FCN-AlexNet/GoogLeNet, 32x32
+// stride 16 of FCN-16s, 16x16 stride 8 of FCN-8s, 4x4 stride 2 of upscore2), each rung first
+// checked against the CPU conv_transpose2d (max |error| / max |reference| <= 1e-4; a rung that
+// fails is reported FAIL and not timed), then timed with CUDA events (median of --reps calls after
+// a warm-up; a rung whose warm-up call takes over 0.25 s is timed on that one call only, so the
+// naive rungs cannot eat the time budget), with cuDNN's line (TF32 off) for comparison.
+// GFLOP/s counts the dense work the layer defines (2 * Cin * Cout/G * R * S * P * Q * N, as
+// Caffe executes it), so rungs that skip impossible taps show more than the machine's peak's share.
+// Built only when FCNLAB_GPU=cuda. Exit: 0 all rungs correct, 1 a rung failed its check, 77 no GPU.
+// Usage: fcnlab-convt-ladder [--reps N] [--batch N]
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bench/cuda/conv_transpose2d_ladder/ladder.h"
+#include "engine/ops.h"
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/runtime.h"
+#if defined(FCNLAB_WITH_CUDNN)
+#include "kernels/cudnn/baseline.h"
+#endif
+
+using namespace fcnlab;
+
+namespace {
+
+struct Shape2 { const char* name; int c, h_in, r, stride; };
+const Shape2 kShapes[] = {
+    {"upscore2 4x4 s2 (FCN-16s/8s)", 21, 16, 4, 2},
+    {"upscore8 16x16 s8 (FCN-8s)", 21, 70, 16, 8},
+    {"upscore16 32x32 s16 (FCN-16s)", 21, 34, 32, 16},
+    {"upscore 63x63 s32 (FCN-AlexNet)", 21, 16, 63, 32},
+    {"upscore 64x64 s32 (FCN-32s)", 21, 16, 64, 32},
+};
+
+double max_abs(const Tensor& t) {
+  double m = 0;
+  const float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) m = std::max(m, double(std::fabs(p[i])));
+  return m;
+}
+
+double max_diff(const Tensor& a, const Tensor& b) {
+  double m = 0;
+  const float* pa = a.data<float>();
+  const float* pb = b.data<float>();
+  for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, double(std::fabs(pa[i] - pb[i])));
+  return m;
+}
+
+// Median ms per call of fn (after one warm-up call; see the header for the slow-rung rule).
+template <class F>
+double time_ms(F fn, int reps, cudaStream_t st) {
+  cudaEvent_t e0, e1;
+  cudaEventCreate(&e0);
+  cudaEventCreate(&e1);
+  auto once = [&] {
+    cudaEventRecord(e0, st);
+    fn();
+    cudaEventRecord(e1, st);
+    FCNLAB_CUDA_CHECK(cudaEventSynchronize(e1));
+    float ms = 0;
+    cudaEventElapsedTime(&ms, e0, e1);
+    return double(ms);
+  };
+  const double first = once();
+  std::vector<double> t;
+  if (first > 250.0) {
+    t.push_back(first);
+  } else {
+    for (int i = 0; i < reps; ++i) t.push_back(once());
+  }
+  cudaEventDestroy(e0);
+  cudaEventDestroy(e1);
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int reps = 20, batch = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) batch = std::max(1, std::atoi(argv[++i]));
+    else {
+      std::fprintf(stderr, "fcnlab-convt-ladder: unknown argument '%s' (expected --reps N, --batch N)\n", argv[i]);
+      return 2;
+    }
+  }
+  std::string why;
+  if (!kernels::cuda::device_available(&why)) {
+    std::printf("convt_ladder: no GPU (%s)\n", why.c_str());
+    return 77;
+  }
+  std::printf("device: %s; fp32; cuDNN TF32 off; batch %d; median of %d calls\n",
+              kernels::cuda::device_description().c_str(), batch, reps);
+  std::printf("%-34s %-24s %10s %10s %10s %8s\n", "layer", "version", "ms", "GFLOP/s", "rel.err", "%cuDNN");
+  cudaStream_t st = kernels::cuda::stream();
+  int failures = 0;
+  for (const Shape2& L : kShapes) {
+    const ConvTranspose2dOptions o = ConvTranspose2dOptions::make(L.stride, 0);
+    Generator g(3);
+    Tensor x = Tensor::uniform({batch, L.c, L.h_in, L.h_in}, -1, 1, g);
+    Tensor w = Tensor::uniform({L.c, L.c, L.r, L.r}, -0.1, 0.1, g);
+    const Tensor ref = conv_transpose2d(x, w, Tensor(), o);  // the CPU reference
+    const int H = static_cast<int>(ref.size(2));
+    const kernels::cuda::ConvGeom c{batch, L.c, H, H, L.c, L.r, L.r, L.h_in, L.h_in, 1, L.c, L.c,
+                                    L.stride, L.stride, 0, 0, 1, 1};
+    const double scale = std::max(max_abs(ref), 1e-30);
+    const double gflop = 2.0 * batch * L.c * L.c * L.r * L.r * double(L.h_in) * L.h_in * 1e-9;
+    Tensor xd = x.to(Device::cuda()), wd = w.to(Device::cuda());
+    double cudnn_ms = 0;
+#if defined(FCNLAB_WITH_CUDNN)
+    {
+      Tensor y = Tensor::empty(ref.shape(), DType::f32, Device::cuda());
+      const Conv2dOptions co = Conv2dOptions::make(L.stride, 0);
+      kernels::cudnn::conv2d_backward_data(xd, wd, y, co);  // algorithm search outside the timing
+      kernels::cuda::synchronize();
+      const double err = max_diff(y.to(Device::cpu()), ref) / scale;
+      cudnn_ms = time_ms([&] { kernels::cudnn::conv2d_backward_data(xd, wd, y, co); }, reps, st);
+      std::printf("%-34s %-24s %10.4f %10.1f %10.1e %8s\n", L.name, "cuDNN", cudnn_ms, gflop / (cudnn_ms * 1e-3),
+                  err, "100");
+    }
+#endif
+    for (const ladder::ConvTRung& r : ladder::kConvTransposeLadder) {
+      Tensor y = Tensor::empty(ref.shape(), DType::f32, Device::cuda());
+      r.run(xd.data<float>(), wd.data<float>(), y.data<float>(), c, st);
+      kernels::cuda::synchronize();
+      const double err = max_diff(y.to(Device::cpu()), ref) / scale;
+      if (!(err <= 1e-4)) {
+        std::printf("%-34s %-24s %10s %10s %10.1e %8s  FAIL (check against the CPU reference)\n", L.name,
+                    r.name, "-", "-", err, "-");
+        ++failures;
+        continue;
+      }
+      const double ms = time_ms([&] { r.run(xd.data<float>(), wd.data<float>(), y.data<float>(), c, st); }, reps, st);
+      char pct[16] = "-";
+      if (cudnn_ms > 0) std::snprintf(pct, sizeof pct, "%.0f", 100.0 * cudnn_ms / ms);
+      std::printf("%-34s %-24s %10.4f %10.1f %10.1e %8s\n", L.name, r.name, ms, gflop / (ms * 1e-3), err, pct);
+    }
+    std::fflush(stdout);
+  }
+  if (failures) std::printf("%d rung(s) FAILED their check against the CPU reference\n", failures);
+  return failures ? 1 : 0;
+}
