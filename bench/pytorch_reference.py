@@ -432,11 +432,11 @@ def main():
     ap.add_argument("--train-trials", type=int, default=5)
     ap.add_argument("--csv", default=None, help="write the rows here (fcnlab-paper-table's columns)")
     ap.add_argument("--smoke", action="store_true",
-                    help="CI-sized run: --size 32 --width 0.0625 --trials 1 --warmup 0, train step 32x32 batch 1")
+                    help="CI-sized run: --size 48 --width 0.0625 --trials 1 --warmup 0, train step 48x48 batch 1")
     args = ap.parse_args()
     if args.smoke:
-        args.size, args.width, args.trials, args.warmup = 32, 0.0625, 1, 0
-        args.train_size, args.train_batch, args.train_trials = 32, 1, 1
+        args.size, args.width, args.trials, args.warmup = 48, 0.0625, 1, 0
+        args.train_size, args.train_batch, args.train_trials = 48, 1, 1
     for k in ("size", "batch", "trials", "train_size", "train_batch", "train_trials"):
         if getattr(args, k) < 1:
             ap.error(f"--{k.replace('_', '-')} must be >= 1, got {getattr(args, k)}")
