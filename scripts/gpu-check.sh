@@ -3,11 +3,17 @@
 # CUDA toolkit + CMake + ninja, no package registry): unpacks .offline/*.deb (made by
 # scripts/pack-offline-deps.sh) into .offline/root, builds the cuda preset for sm_90, prints the
 # device properties (never changes clocks or any setting), runs the gpu-labelled tests,
-# fcnlab-bench, the kernel ladder if built, and compute-sanitizer (memcheck, racecheck,
-# synccheck) on a few kernel test cases (last, so the time budget trims it first). Logs and summary.md go to $OUT (default ./gpu-results); the summary
+# fcnlab-bench, fcnlab-paper-table (FCN forward times, hand kernels and cuDNN, beside the paper's
+# K40c and the device floor; an FCN-8s training step), the kernel ladders (conv2d,
+# conv_transpose2d), bench/pytorch_reference.py when torch with CUDA is importable (it usually is
+# not: no package registry there; then it says so), and compute-sanitizer (memcheck, racecheck,
+# synccheck) on a few kernel test cases (last, so the time budget trims it first). A copy of the
+# results goes to $OUT/results/DATE-DEVICE/ (README.md with date, device, driver, clocks as
+# found; CSV/JSON/Markdown) — commit that folder under bench/results/. Logs and summary.md go to $OUT (default ./gpu-results); the summary
 # table is printed last. Every step has a timeout, a failing step is recorded and the script goes
 # on; the whole run stays under 8 minutes. Exit status: 0 when every step that ran passed.
 # Knobs: GPU_CHECK_BUDGET_S (470), CUDA_ARCH (90), JOBS (nproc), BENCH_BATCHES (1),
+#        PAPER_TRIALS (20), PAPER_TRAIN (1: also the FCN-8s 512x512 batch-8 training step),
 #        BENCH_FILTER (all), SANITIZE_TC (doctest -tc list), GPU_CHECK_FORCE_BUILD=1 (build
 #        even without a GPU: checks the offline configure/compile path), GPU_CHECK_BUILD_DIR.
 set -uo pipefail
@@ -21,6 +27,8 @@ ARCH=${CUDA_ARCH:-90}
 JOBS=${JOBS:-$(nproc)}
 BENCH_BATCHES=${BENCH_BATCHES:-1}
 BENCH_FILTER=${BENCH_FILTER:-.}
+PAPER_TRIALS=${PAPER_TRIALS:-20}
+PAPER_TRAIN=${PAPER_TRAIN:-1}
 SANITIZE_TC=${SANITIZE_TC:-'*elementwise ops*,*reductions*,*gemm is bit-exact*,*conv2d forward and both gradients*,*softmax*,*max_pool*'}
 BUILD=${GPU_CHECK_BUILD_DIR:-$REPO/build/cuda}
 ROOT=$REPO/.offline/root
@@ -66,8 +74,12 @@ write_summary() {
     echo "| step | status | seconds | note |"
     echo "|---|---|---|---|"
     printf '%s\n' "${SUMMARY_ROWS[@]}"
-    if [ -s "$OUT/logs/ladder.log" ]; then echo; echo '```'; tail -30 "$OUT/logs/ladder.log"; echo '```'; fi
+    for l in "$OUT"/logs/ladder*.log; do
+      [ -s "$l" ] && { echo; echo "$(basename "$l" .log):"; echo '```'; tail -40 "$l"; echo '```'; }
+    done
     if [ -s "$OUT/bench-table.md" ]; then echo; cat "$OUT/bench-table.md"; fi
+    if [ -s "$OUT/paper-table.md" ]; then echo; echo "FCN forward times (fcnlab-paper-table):"; echo; cat "$OUT/paper-table.md"; fi
+    if [ -s "$OUT/paper-compare.md" ]; then echo; echo "fcnlab / PyTorch, same GPU, same run:"; echo; cat "$OUT/paper-compare.md"; fi
   } > "$OUT/summary.md"
 }
 
@@ -127,6 +139,7 @@ if (( HAVE_GPU )) || [ "${GPU_CHECK_FORCE_BUILD:-0}" = 1 ]; then
     targets=(fcnlab fcnlab_tests_kernels)
     help=$(cmake --build "$BUILD" --target help 2>/dev/null)
     grep -q "^fcnlab-bench: " <<<"$help" && targets+=(fcnlab-bench)
+    grep -q "^fcnlab-paper-table: " <<<"$help" && targets+=(fcnlab-paper-table)
     targets+=($(grep -oE '^[A-Za-z0-9_.-]*ladder[A-Za-z0-9_.-]*: ' <<<"$help" | tr -d ': '))
     run_step build 330 cmake --build "$BUILD" -j "$JOBS" --target "${targets[@]}" && BUILT=1
   else
@@ -189,8 +202,33 @@ if (( HAVE_GPU && BUILT )); then
   else
     skip_step bench "fcnlab-bench was not built"
   fi
-  ladder=$(find "$BUILD" -maxdepth 3 -type f -executable -name '*ladder*' | head -1)
-  if [ -n "$ladder" ]; then run_step ladder 75 "$ladder"; else skip_step ladder "no ladder program built yet"; fi
+  PT=$BUILD/fcnlab-paper-table
+  if [ -x "$PT" ]; then
+    train=(); [ "$PAPER_TRAIN" = 1 ] && train=(--train-step)
+    run_step paper-table 150 "$PT" --device cuda --kernels hand,cudnn --trials "$PAPER_TRIALS" "${train[@]}" \
+      --csv "$OUT/paper-table.csv"
+    sed -n '/^| net |/,$p' "$OUT/logs/paper-table.log" > "$OUT/paper-table.md"
+  else
+    skip_step paper-table "fcnlab-paper-table was not built"
+  fi
+  ladders=$(find "$BUILD" -maxdepth 3 -type f -executable -name '*ladder*' | sort)
+  [ -z "$ladders" ] && skip_step ladder "no ladder program built"
+  for ladder in $ladders; do
+    run_step "ladder-$(basename "$ladder" | sed 's/^fcnlab-//')" 90 "$ladder"
+  done
+  # PyTorch side by side, same GPU, same run: only where torch with CUDA is importable.
+  PY=$(command -v python3 || true)
+  if [ -n "$PY" ] && "$PY" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
+    ptrain=(); [ "$PAPER_TRAIN" = 1 ] && ptrain=(--train-step)
+    run_step pytorch 150 "$PY" "$REPO/bench/pytorch_reference.py" --device cuda --trials "$PAPER_TRIALS" "${ptrain[@]}" \
+      --csv "$OUT/pytorch.csv"
+    [ -s "$OUT/paper-table.csv" ] && [ -s "$OUT/pytorch.csv" ] && \
+      "$PY" "$REPO/scripts/paper-compare.py" "$OUT/paper-table.csv" "$OUT/pytorch.csv" --out "$OUT/paper-compare.md" \
+      >> "$OUT/logs/pytorch.log" 2>&1
+  else
+    echo "gpu-check: torch with CUDA is not importable here (no package registry on this host): PyTorch side skipped"
+    skip_step pytorch "torch with CUDA not importable on this machine (python3: ${PY:-none})"
+  fi
   if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
     CS=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
     for tool in memcheck racecheck synccheck; do
@@ -201,8 +239,37 @@ if (( HAVE_GPU && BUILT )); then
   fi
 else
   why=$([ $HAVE_GPU = 1 ] && echo "build failed" || echo "no GPU")
-  for s in tests-gpu sanitize bench ladder; do skip_step "$s" "$why"; done
+  for s in tests-gpu sanitize bench paper-table ladder pytorch; do skip_step "$s" "$why"; done
 fi
+
+# ---- 9. a results folder to commit under bench/results/ (GPU runs only)
+collect_results() {
+  local slug dir
+  slug=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | tr -c 'A-Za-z0-9\n' '-' | tr -s '-' | sed 's/-$//')
+  dir="$OUT/results/$(date -u +%Y-%m-%d)-${slug:-gpu}"
+  mkdir -p "$dir"
+  for f in bench.json bench-table.md paper-table.csv paper-table.md pytorch.csv paper-compare.md device.txt; do
+    [ -s "$OUT/$f" ] && cp "$OUT/$f" "$dir/"
+  done
+  for l in "$OUT"/logs/ladder*.log; do [ -s "$l" ] && cp "$l" "$dir/$(basename "$l" .log).txt"; done
+  {
+    echo "# gpu-check run $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo
+    echo "- commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "- device: ${DEVICE_LINE:-?}"
+    echo "- driver, clocks and limits as found (nvidia-smi; nothing was changed):"
+    echo
+    echo '```'
+    nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,clocks.max.sm,clocks.max.mem,power.limit,temperature.gpu,persistence_mode --format=csv 2>/dev/null
+    echo '```'
+    echo
+    echo "Files: bench.json (fcnlab-bench, Google Benchmark JSON) and bench-table.md; paper-table.csv/.md"
+    echo "(fcnlab-paper-table); pytorch.csv and paper-compare.md (when torch with CUDA was importable);"
+    echo "ladder-*.txt (kernel ladders); device.txt. Protocol: README.md \"Benchmarks\"."
+  } > "$dir/README.md"
+  echo "results for bench/results/: $dir"
+}
+(( HAVE_GPU && BUILT )) && collect_results
 
 write_summary
 echo
