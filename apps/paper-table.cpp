@@ -79,7 +79,7 @@ const PaperRow* paper_row(const std::string& name) {
 }
 std::string label_of(const std::string& name) {
   const PaperRow* r = paper_row(name);
-  return r ? r->label : name;
+  return r ? r->label : name == "fcn8s" ? "FCN-8s" : name;
 }
 
 // ---- peak rates
