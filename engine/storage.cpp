@@ -1,6 +1,7 @@
 // storage.cpp — the CPU allocator (64-byte aligned, for AVX loads) and the device table.
 #include "engine/storage.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -64,6 +65,20 @@ Device parse_device(const std::string& s) {
   FCNLAB_FAIL("device '", s, "': expected cpu, cuda or cuda:N");
 }
 
+namespace {
+std::atomic<Allocator*> g_pinned_host{nullptr};
+}  // namespace
+
+void register_pinned_host_allocator(Allocator* allocator) { g_pinned_host = allocator; }
+
+Allocator* pinned_host_allocator() {
+#if defined(FCNLAB_WITH_CUDA_KERNELS)
+  // the backend registers it on first use; without a usable GPU there is none
+  if (!g_pinned_host && kernels::cuda::device_available()) kernels::cuda::ensure_backend_registered();
+#endif
+  return g_pinned_host;
+}
+
 void register_device_backend(DeviceType type, Allocator* allocator, CopyFn copy) {
   table(type) = {allocator, copy};
 }
@@ -86,6 +101,12 @@ void copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, size
 
 Storage::Storage(size_t nbytes, Device device)
     : nbytes_(nbytes), device_(device), allocator_(allocator_for(device)) {
+  data_ = allocator_->allocate(nbytes);
+}
+
+Storage::Storage(size_t nbytes, Device device, Allocator* allocator)
+    : nbytes_(nbytes), device_(device), allocator_(allocator) {
+  FCNLAB_CHECK(allocator_ != nullptr, "Storage: no allocator for ", device.str());
   data_ = allocator_->allocate(nbytes);
 }
 
