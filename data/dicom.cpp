@@ -11,6 +11,7 @@
 #include <stb/stb_image.h>
 
 #include "engine/error.h"
+#include "engine/serialize/atomic_file.h"
 
 namespace fcnlab::data {
 namespace {
@@ -251,6 +252,85 @@ GrayImage dicom_to_gray8(const DicomImage& d) {
   for (size_t i = 0; i < g.pixels.size(); ++i)
     g.pixels[i] = uint8_t(std::min(255.0, d.image.pixels[i] * 255.0 / top + 0.5));
   return g;
+}
+
+namespace {
+
+constexpr const char* kSecondaryCapture = "1.2.840.10008.5.1.4.1.1.7";
+
+// Explicit VR little endian elements, values padded to even length as DICOM requires.
+class DicomWriter {
+ public:
+  std::vector<uint8_t> b;
+  void u16(uint32_t v) {
+    b.push_back(uint8_t(v));
+    b.push_back(uint8_t(v >> 8));
+  }
+  void u32(uint32_t v) {
+    u16(v & 0xFFFF);
+    u16(v >> 16);
+  }
+  void element(uint16_t g, uint16_t e, const char* vr, std::vector<uint8_t> v, uint8_t pad) {
+    if (v.size() % 2) v.push_back(pad);
+    u16(g);
+    u16(e);
+    b.push_back(uint8_t(vr[0]));
+    b.push_back(uint8_t(vr[1]));
+    if (std::strcmp(vr, "OB") == 0) {  // long form: reserved 2 bytes, 4-byte length
+      u16(0);
+      u32(uint32_t(v.size()));
+    } else {
+      FCNLAB_CHECK(v.size() < 0x10000, "DICOM writer: value of (", g, ",", e, ") too long");
+      u16(uint32_t(v.size()));
+    }
+    b.insert(b.end(), v.begin(), v.end());
+  }
+  void text(uint16_t g, uint16_t e, const char* vr, const std::string& s) {
+    element(g, e, vr, std::vector<uint8_t>(s.begin(), s.end()), std::strcmp(vr, "UI") == 0 ? 0 : ' ');
+  }
+  void us(uint16_t g, uint16_t e, uint16_t v) { element(g, e, "US", {uint8_t(v), uint8_t(v >> 8)}, 0); }
+};
+
+}  // namespace
+
+std::vector<uint8_t> encode_dicom_gray8(const GrayImage& img, const std::string& uid) {
+  FCNLAB_CHECK(img.width > 0 && img.height > 0 && img.width < 65536 && img.height < 65536,
+               "DICOM writer: image size ", img.width, "x", img.height, " (expected 1..65535)");
+  FCNLAB_CHECK(img.pixels.size() == size_t(img.width) * size_t(img.height),
+               "DICOM writer: ", img.pixels.size(), " pixels for ", img.width, "x", img.height);
+  FCNLAB_CHECK(!uid.empty() && uid.size() <= 64 &&
+                   uid.find_first_not_of("0123456789.") == std::string::npos,
+               "DICOM writer: SOPInstanceUID '", uid, "' (expected digits and dots, at most 64)");
+  DicomWriter meta;  // group 0002, preceded by its group length
+  meta.element(0x0002, 0x0001, "OB", {0x00, 0x01}, 0);
+  meta.text(0x0002, 0x0002, "UI", kSecondaryCapture);
+  meta.text(0x0002, 0x0003, "UI", uid);
+  meta.text(0x0002, 0x0010, "UI", kExplicitLE);
+  meta.text(0x0002, 0x0012, "UI", "1.2.826.0.1.3680043.10.1");  // implementation class
+  DicomWriter out;
+  out.b.assign(128, 0);
+  for (char c : std::string("DICM")) out.b.push_back(uint8_t(c));
+  std::vector<uint8_t> len;
+  for (int s = 0; s < 32; s += 8) len.push_back(uint8_t(meta.b.size() >> s));
+  out.element(0x0002, 0x0000, "UL", len, 0);
+  out.b.insert(out.b.end(), meta.b.begin(), meta.b.end());
+  out.text(0x0008, 0x0016, "UI", kSecondaryCapture);
+  out.text(0x0008, 0x0018, "UI", uid);
+  out.us(0x0028, 0x0002, 1);
+  out.text(0x0028, 0x0004, "CS", "MONOCHROME2");
+  out.us(0x0028, 0x0010, uint16_t(img.height));
+  out.us(0x0028, 0x0011, uint16_t(img.width));
+  out.us(0x0028, 0x0100, 8);
+  out.us(0x0028, 0x0101, 8);
+  out.us(0x0028, 0x0102, 7);
+  out.us(0x0028, 0x0103, 0);
+  out.element(0x7FE0, 0x0010, "OB", img.pixels, 0);
+  return out.b;
+}
+
+void write_dicom_gray8(const std::string& path, const GrayImage& img, const std::string& uid) {
+  std::vector<uint8_t> bytes = encode_dicom_gray8(img, uid);
+  write_file_atomic(path, bytes.data(), bytes.size());
 }
 
 }  // namespace fcnlab::data

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "data/image.h"
 
@@ -24,5 +25,12 @@ DicomImage decode_dicom(const uint8_t* bytes, size_t size, const std::string& na
 DicomImage read_dicom(const std::string& path);
 // 8-bit view: v * 255 / (2^bits_stored - 1), rounded.
 GrayImage dicom_to_gray8(const DicomImage& d);
+
+// An 8-bit MONOCHROME2 image as a minimal Part-10 file (explicit VR little endian, Secondary
+// Capture) whose SOPInstanceUID is `sop_instance_uid`: how tests (and phantoms) produce the
+// original release's layout. The file is written atomically.
+std::vector<uint8_t> encode_dicom_gray8(const GrayImage& img, const std::string& sop_instance_uid);
+void write_dicom_gray8(const std::string& path, const GrayImage& img,
+                       const std::string& sop_instance_uid);
 
 }  // namespace fcnlab::data

@@ -26,6 +26,45 @@ SiimSource::SiimSource(SiimPngDataset ds, siim::Split split, const std::vector<s
   }
 }
 
+SiimDicomSource::SiimDicomSource(SiimDicomDataset ds) : ds_(std::move(ds)) {
+  for (size_t i = 0; i < ds_.records().size(); ++i) cases_.push_back(i);
+}
+
+SiimDicomSource::SiimDicomSource(SiimDicomDataset ds, const std::vector<size_t>& indices)
+    : ds_(std::move(ds)), cases_(indices) {
+  for (size_t i : cases_)
+    FCNLAB_CHECK(i < ds_.records().size(), "SiimDicomSource: index ", i, " out of range for ",
+                 ds_.records().size(), " cases");
+}
+
+namespace {
+void check_dicom_split(const std::string& root, siim::Split split) {
+  FCNLAB_CHECK(split == siim::Split::train, root, ": the original release has masks (",
+               siim::kRleCsv, ") for ", siim::kDicomTrainDir, " only; its test split (",
+               siim::kDicomTestDir, ") cannot be loaded with labels");
+}
+}  // namespace
+
+std::vector<SiimRecord> siim_records(const std::string& root, siim::Split split) {
+  if (siim::detect_release(root) == siim::Release::png)
+    return SiimPngDataset::open(root).records(split);
+  check_dicom_split(root, split);
+  return SiimDicomDataset::open(root).records();
+}
+
+std::shared_ptr<SampleSource> open_siim_source(const std::string& root, siim::Split split,
+                                               const std::vector<size_t>* indices) {
+  if (siim::detect_release(root) == siim::Release::png) {
+    SiimPngDataset ds = SiimPngDataset::open(root);
+    if (indices) return std::make_shared<SiimSource>(std::move(ds), split, *indices);
+    return std::make_shared<SiimSource>(std::move(ds), split);
+  }
+  check_dicom_split(root, split);
+  SiimDicomDataset ds = SiimDicomDataset::open(root);
+  if (indices) return std::make_shared<SiimDicomSource>(std::move(ds), *indices);
+  return std::make_shared<SiimDicomSource>(std::move(ds));
+}
+
 Loader::Loader(std::shared_ptr<const SampleSource> source, LoaderConfig config)
     : src_(std::move(source)), cfg_(std::move(config)) {
   FCNLAB_CHECK(src_ != nullptr, "Loader: no sample source");
@@ -117,8 +156,20 @@ void Loader::start_epoch(int epoch) {
     error_ = nullptr;
     error_batch_ = 0;
     slots_.clear();
+    skipped_.clear();
   }
   for (int w = 0; w < cfg_.workers; ++w) threads_.emplace_back([this] { worker_loop(); });
+}
+
+// Called from a worker's catch block: keeps the exception of the lowest failing batch.
+void Loader::record_failure(int64_t b) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!error_ || b < error_batch_) {
+    error_ = std::current_exception();
+    error_batch_ = b;
+  }
+  cv_ready_.notify_all();
+  cv_work_.notify_all();
 }
 
 void Loader::worker_loop() {
@@ -148,9 +199,9 @@ void Loader::worker_loop() {
         const int64_t n = batch_len(b);
         slot.size = int(n);
         slot.batch.number = b;
-        slot.batch.image = Tensor::empty({n, C, S, S}, DType::f32);
-        slot.batch.mask = Tensor::empty({n, S, S}, DType::i32);
-        slot.batch.label = Tensor::empty({n}, DType::i32);
+        slot.batch.image = batch_tensor({n, C, S, S}, DType::f32, &slot.batch.pinned);
+        slot.batch.mask = batch_tensor({n, S, S}, DType::i32, &slot.batch.pinned);
+        slot.batch.label = batch_tensor({n}, DType::i32, &slot.batch.pinned);
         slot.batch.indices.assign(size_t(n), 0);
       }
       const int64_t k = pos - b * bs;
@@ -164,14 +215,19 @@ void Loader::worker_loop() {
     // the tensors stay alive in slots_ until the batch is complete and taken
     try {
       prepare(src_index, epoch, pos, img_ptr, mask_ptr);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!error_ || b < error_batch_) {
-        error_ = std::current_exception();
-        error_batch_ = b;
+    } catch (const Error& e) {
+      if (!cfg_.skip_bad) {
+        record_failure(b);
+        return;
       }
-      cv_ready_.notify_all();
-      cv_work_.notify_all();
+      // the row stays unwritten; next() cuts it out when the batch is complete
+      std::lock_guard<std::mutex> lock(mu_);
+      Slot& slot = slots_[b];
+      slot.skipped.push_back({src_index, pos, e.what()});
+      if (++slot.filled == slot.size) cv_ready_.notify_all();
+      continue;
+    } catch (...) {
+      record_failure(b);
       return;
     }
     {
@@ -182,24 +238,79 @@ void Loader::worker_loop() {
   }
 }
 
+Tensor Loader::batch_tensor(const Shape& shape, DType dtype, bool* pinned) const {
+  Allocator* a = cfg_.pin_memory ? pinned_host_allocator() : nullptr;
+  *pinned = a != nullptr;
+  if (!a) return Tensor::empty(shape, dtype);
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(size_t(shape.numel()) * dtype_size(dtype),
+                                            Device::cpu(), a);
+  impl->shape = shape;
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
+}
+
+void Loader::compact(Slot& slot) const {
+  std::sort(slot.skipped.begin(), slot.skipped.end(),
+            [](const SkippedSample& a, const SkippedSample& b) { return a.position < b.position; });
+  Batch& in = slot.batch;
+  const int64_t n = slot.size, good = n - int64_t(slot.skipped.size());
+  const int64_t first = in.number * cfg_.batch_size;
+  std::vector<bool> bad(size_t(n), false);
+  for (const SkippedSample& s : slot.skipped) bad[size_t(s.position - first)] = true;
+  Batch out;
+  out.number = in.number;
+  if (good > 0) {
+    const Shape& is = in.image.shape();
+    const int64_t img_row = is[1] * is[2] * is[3], mask_row = is[2] * is[3];
+    out.image = batch_tensor({good, is[1], is[2], is[3]}, DType::f32, &out.pinned);
+    out.mask = batch_tensor({good, is[2], is[3]}, DType::i32, &out.pinned);
+    out.label = batch_tensor({good}, DType::i32, &out.pinned);
+    int64_t j = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      if (bad[size_t(k)]) continue;
+      std::memcpy(out.image.data<float>() + j * img_row, in.image.data<float>() + k * img_row,
+                  size_t(img_row) * sizeof(float));
+      std::memcpy(out.mask.data<int32_t>() + j * mask_row, in.mask.data<int32_t>() + k * mask_row,
+                  size_t(mask_row) * sizeof(int32_t));
+      out.label.data<int32_t>()[j] = in.label.data<int32_t>()[k];
+      out.indices.push_back(in.indices[size_t(k)]);
+      ++j;
+    }
+  }
+  out.skipped = std::move(slot.skipped);
+  in = std::move(out);
+}
+
 bool Loader::next(Batch& out) {
   std::unique_lock<std::mutex> lock(mu_);
   FCNLAB_CHECK(epoch_ >= 0, "Loader::next: call start_epoch first");
-  if (returned_ >= batches_) return false;
-  auto failed = [&] { return error_ && returned_ >= error_batch_; };
-  cv_ready_.wait(lock, [&] {
-    if (failed()) return true;
+  std::vector<SkippedSample> carried;  // from batches in which every sample was skipped
+  while (true) {
+    if (returned_ >= batches_) return false;
+    auto failed = [&] { return error_ && returned_ >= error_batch_; };
+    cv_ready_.wait(lock, [&] {
+      if (failed()) return true;
+      auto it = slots_.find(returned_);
+      return it != slots_.end() && it->second.size > 0 && it->second.filled == it->second.size;
+    });
+    if (failed()) std::rethrow_exception(error_);
     auto it = slots_.find(returned_);
-    return it != slots_.end() && it->second.size > 0 && it->second.filled == it->second.size;
-  });
-  if (failed()) std::rethrow_exception(error_);
-  auto it = slots_.find(returned_);
-  out = std::move(it->second.batch);
-  slots_.erase(it);
-  ++returned_;
-  lock.unlock();
-  cv_work_.notify_all();
-  return true;
+    Slot slot = std::move(it->second);
+    slots_.erase(it);
+    ++returned_;
+    lock.unlock();
+    cv_work_.notify_all();
+    if (!slot.skipped.empty()) compact(slot);  // outside the lock: it copies the batch
+    skipped_.insert(skipped_.end(), slot.batch.skipped.begin(), slot.batch.skipped.end());
+    carried.insert(carried.end(), slot.batch.skipped.begin(), slot.batch.skipped.end());
+    if (!slot.batch.indices.empty()) {
+      out = std::move(slot.batch);
+      out.skipped = std::move(carried);
+      return true;
+    }
+    lock.lock();  // nothing good in this batch: go on to the next one
+  }
 }
 
 }  // namespace fcnlab::data

@@ -4,6 +4,8 @@
 // The sample order of an epoch depends only on (seed, epoch), and each sample's augmentation
 // only on (seed, epoch, position in the epoch), so the same seed gives the same batches
 // whatever the number of workers or the thread timing.
+// A sample that fails to decode stops the epoch at its batch (the default, for --strict), or,
+// with LoaderConfig::skip_bad, is left out of its batch and counted.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -11,11 +13,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "data/augment.h"
 #include "data/siim.h"
+#include "data/siim_dicom.h"
 #include "data/transforms.h"
 #include "engine/tensor.h"
 
@@ -44,6 +48,27 @@ class SiimSource : public SampleSource {
   std::vector<SiimRecord> records_;
 };
 
+// Cases of the original release (DICOM + RLE): all of them, or chosen indices.
+class SiimDicomSource : public SampleSource {
+ public:
+  explicit SiimDicomSource(SiimDicomDataset ds);
+  SiimDicomSource(SiimDicomDataset ds, const std::vector<size_t>& indices);
+  size_t size() const override { return cases_.size(); }
+  int label(size_t i) const override { return ds_.records().at(cases_.at(i)).has_pneumo; }
+  SiimSample load(size_t i) const override { return ds_.load(cases_.at(i)); }
+
+ private:
+  SiimDicomDataset ds_;
+  std::vector<size_t> cases_;
+};
+
+// Whichever release `root` holds (siim::detect_release): the records of `split` (for
+// stratified_split), and a source over all of them or those at `indices`. The original
+// release has masks for its train split only; asking for its test split is an Error.
+std::vector<SiimRecord> siim_records(const std::string& root, siim::Split split);
+std::shared_ptr<SampleSource> open_siim_source(const std::string& root, siim::Split split,
+                                               const std::vector<size_t>* indices = nullptr);
+
 struct LoaderConfig {
   int batch_size = 8;
   int workers = 2;
@@ -60,6 +85,23 @@ struct LoaderConfig {
   int clahe_tiles = 8;
   AugmentConfig augment;         // enabled = false: evaluation
   Normalization normalization = Normalization::imagenet();
+  // false: a sample whose loading throws fcnlab::Error (a corrupt PNG, a missing file) makes
+  // next() rethrow at its batch. true: the sample is left out of its batch (which comes out
+  // shorter) and recorded in Batch::skipped and Loader::skipped(). Other exceptions
+  // (std::bad_alloc, ...) stay fatal either way.
+  bool skip_bad = false;
+  // Batches in page-locked host memory (engine/storage.h pinned_host_allocator), for a
+  // direct, async-capable copy to a CUDA device: set it when the batches go to the GPU. In a
+  // build without a CUDA backend, or without a usable GPU, batches are plain memory
+  // (Batch::pinned says which).
+  bool pin_memory = false;
+};
+
+// A sample left out under LoaderConfig::skip_bad.
+struct SkippedSample {
+  size_t index = 0;      // source index
+  int64_t position = 0;  // position in the epoch order
+  std::string reason;    // the error's message (names the file)
 };
 
 struct Batch {
@@ -68,6 +110,11 @@ struct Batch {
   Tensor label;                 // i32 (N)
   std::vector<size_t> indices;  // source indices of the N samples
   int64_t number = 0;           // position of the batch in its epoch
+  // skip_bad: the samples skipped since the previous batch was handed out, in epoch order:
+  // this batch's own, and those of batches before it that had no good sample at all (such
+  // a batch is never handed out, so `number` can jump).
+  std::vector<SkippedSample> skipped;
+  bool pinned = false;  // image, mask and label are in page-locked host memory
 };
 
 class Loader {
@@ -86,8 +133,13 @@ class Loader {
   void start_epoch(int epoch);
   // The next batch of the running epoch; false when the epoch is done. A worker's error
   // (e.g. an unreadable file) is rethrown when the caller reaches the batch it belongs to;
-  // the batches before it are delivered first.
+  // the batches before it are delivered first. With skip_bad such a sample is skipped instead.
   bool next(Batch& out);
+  // skip_bad: every sample skipped so far in the running epoch (in the batches handed out, and
+  // at the end of the epoch all of them), in epoch order. Reset by start_epoch. Call from
+  // the thread that calls next().
+  const std::vector<SkippedSample>& skipped() const { return skipped_; }
+  int64_t skipped_count() const { return int64_t(skipped_.size()); }
 
   // One sample exactly as the workers prepare it: writes C*S*S floats and S*S ints.
   void prepare(size_t source_index, int epoch, int64_t position, float* image_out,
@@ -96,12 +148,18 @@ class Loader {
  private:
   struct Slot {
     Batch batch;
-    int filled = 0;
+    int filled = 0;  // samples done, prepared or skipped
     int size = 0;
+    std::vector<SkippedSample> skipped;  // in completion order; sorted when handed out
   };
   void stop_workers();
   void worker_loop();
+  void record_failure(int64_t b);
   int64_t batch_len(int64_t b) const;
+  // Removes the skipped samples' rows from a complete batch (their rows are garbage).
+  void compact(Slot& slot) const;
+  // A CPU tensor for a batch: pinned when pin_memory asks and the build can, else plain.
+  Tensor batch_tensor(const Shape& shape, DType dtype, bool* pinned) const;
 
   std::shared_ptr<const SampleSource> src_;
   LoaderConfig cfg_;
@@ -119,6 +177,7 @@ class Loader {
   std::exception_ptr error_;  // the first failure, in the lowest failing batch
   int64_t error_batch_ = 0;
   std::map<int64_t, Slot> slots_;
+  std::vector<SkippedSample> skipped_;  // the caller's side: batches handed out (or dropped)
 };
 
 }  // namespace fcnlab::data

@@ -8,6 +8,7 @@
 
 #include "data/csv.h"
 #include "engine/error.h"
+#include "engine/serialize/atomic_file.h"
 
 namespace fcnlab::data {
 
@@ -116,13 +117,10 @@ void write_rle_csv(const std::string& path, const std::vector<std::string>& imag
                    const std::vector<std::string>& rles) {
   FCNLAB_CHECK(image_ids.size() == rles.size(), "write_rle_csv: ", image_ids.size(),
                " ids but ", rles.size(), " RLE strings");
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  FCNLAB_CHECK(f.good(), path, ": cannot open for writing");
-  f << "ImageId,EncodedPixels\n";
+  std::string text = "ImageId,EncodedPixels\n";
   for (size_t i = 0; i < image_ids.size(); ++i)
-    f << csv_escape(image_ids[i]) << ',' << rles[i] << '\n';
-  f.close();
-  FCNLAB_CHECK(f.good(), path, ": write error");
+    text += csv_escape(image_ids[i]) + ',' + rles[i] + '\n';
+  write_file_atomic(path, text.data(), text.size());  // never a half-written submission
 }
 
 }  // namespace fcnlab::data

@@ -1,7 +1,10 @@
-// siim_layout.cpp — file names of the SIIM-ACR PNG release.
+// siim_layout.cpp — file names of the SIIM-ACR releases, and telling them apart.
 #include "data/siim_layout.h"
 
 #include <cctype>
+#include <filesystem>
+
+#include "engine/error.h"
 
 namespace fcnlab::data::siim {
 
@@ -38,6 +41,21 @@ std::optional<ParsedName> parse_png_name(const std::string& name) {
     return std::nullopt;
   p.label = rest[0] - '0';
   return p;
+}
+
+const char* release_name(Release r) {
+  return r == Release::png ? "PNG release" : "DICOM+RLE release";
+}
+
+Release detect_release(const std::string& root) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  FCNLAB_CHECK(fs::is_directory(root, ec), root, ": not a folder (expected a SIIM-ACR data set)");
+  if (fs::exists(fs::path(root) / kTrainCsv, ec)) return Release::png;
+  if (fs::exists(fs::path(root) / kRleCsv, ec)) return Release::dicom;
+  FCNLAB_FAIL(root, ": not a SIIM-ACR data set: expected ", kTrainCsv, " (the PNG release, with ",
+              kImagesDir, "/ and ", kMasksDir, "/) or ", kRleCsv, " (the original release, with ",
+              kDicomTrainDir, "/)");
 }
 
 }  // namespace fcnlab::data::siim

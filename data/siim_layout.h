@@ -2,7 +2,11 @@
 //   <root>/png_images/{index}_{train|test}_{has_pneumo}_.png   (the image, 8-bit gray)
 //   <root>/png_masks/<same name>                                (0 / 255 mask, also for negatives)
 //   <root>/stage_1_train_images.csv, stage_1_test_images.csv    (new_filename,ImageId,has_pneumo)
-// Shared by the dataset index and the phantom writer so both agree on every character.
+// and of the original competition release (reference/siim.md §2):
+//   <root>/dicom-images-train/<StudyUID>/<SeriesUID>/<ImageId>.dcm   (the file stem is the ImageId)
+//   <root>/dicom-images-test/...                                     (stage 1: no masks given)
+//   <root>/train-rle.csv                                             (ImageId, EncodedPixels)
+// Shared by the dataset indexes and the phantom writer so they agree on every character.
 #pragma once
 #include <optional>
 #include <string>
@@ -19,6 +23,10 @@ inline constexpr double kTestFraction = 1372.0 / 12047.0;
 // Share of positive images in the release (2,669 of 12,047).
 inline constexpr double kPositiveFraction = 2669.0 / 12047.0;
 
+inline constexpr const char* kDicomTrainDir = "dicom-images-train";
+inline constexpr const char* kDicomTestDir = "dicom-images-test";
+inline constexpr const char* kRleCsv = "train-rle.csv";
+
 enum class Split { train, test };
 const char* split_name(Split s);
 
@@ -32,5 +40,13 @@ struct ParsedName {
 };
 // Parses a name of that pattern; nullopt for anything else.
 std::optional<ParsedName> parse_png_name(const std::string& name);
+
+// Which release a folder holds.
+enum class Release { png, dicom };
+const char* release_name(Release r);  // "PNG release" / "DICOM+RLE release"
+// png when <root>/stage_1_train_images.csv exists, else dicom when <root>/train-rle.csv does
+// (a folder holding both is read as the PNG release: it decodes faster). Anything else is an
+// Error naming root and the files looked for.
+Release detect_release(const std::string& root);
 
 }  // namespace fcnlab::data::siim

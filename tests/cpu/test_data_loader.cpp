@@ -17,10 +17,10 @@ using namespace fcnlab::data;
 
 namespace {
 
-// In-memory phantoms (48x48), label = index % 3 == 0; index `bad` throws when loaded.
+// In-memory phantoms (48x48), label = index % 3 == 0; the indices in `bad` throw when loaded.
 class PhantomSource : public SampleSource {
  public:
-  explicit PhantomSource(size_t n, long bad = -1) : bad_(bad) {
+  explicit PhantomSource(size_t n, std::set<size_t> bad = {}) : bad_(std::move(bad)) {
     for (size_t i = 0; i < n; ++i) {
       Phantom p = render_phantom(48, i % 3 == 0, 4, i);
       SiimSample s;
@@ -34,13 +34,13 @@ class PhantomSource : public SampleSource {
   size_t size() const override { return samples_.size(); }
   int label(size_t i) const override { return samples_[i].label; }
   SiimSample load(size_t i) const override {
-    FCNLAB_CHECK(long(i) != bad_, "sample ", i, ": cannot decode (test)");
+    FCNLAB_CHECK(!bad_.count(i), "sample ", i, ": cannot decode (test)");
     return samples_[i];
   }
 
  private:
   std::vector<SiimSample> samples_;
-  long bad_;
+  std::set<size_t> bad_;
 };
 
 std::vector<Batch> run_epoch(Loader& l, int epoch) {
@@ -149,7 +149,7 @@ TEST_CASE("data: epochs visit every sample once, or oversample positives") {
 }
 
 TEST_CASE("data: a worker's error reaches the caller with its message") {
-  auto src = std::make_shared<PhantomSource>(6, 4);
+  auto src = std::make_shared<PhantomSource>(6, std::set<size_t>{4});
   LoaderConfig c;
   c.batch_size = 2;
   c.size = 16;
@@ -200,4 +200,129 @@ TEST_CASE("data: a SIIM folder feeds the loader through SiimSource and a split")
       CHECK(*std::min_element(im, im + 32 * 32) >= 0.0f);
       CHECK(*std::max_element(im, im + 32 * 32) <= 1.0f);
     }
+}
+
+TEST_CASE("data: skip_bad leaves undecodable samples out of their batch and counts them") {
+  // batch_size 3, no shuffle: batches {0,1,2} {3,4,5} {6,7,8} {9}; 1 and 6..8 fail
+  auto src = std::make_shared<PhantomSource>(10, std::set<size_t>{1, 6, 7, 8});
+  LoaderConfig c;
+  c.batch_size = 3;
+  c.size = 16;
+  c.shuffle = false;
+  c.seed = 5;
+  c.augment.enabled = true;
+  c.skip_bad = true;
+  Loader l(src, c);
+  std::vector<Batch> bs = run_epoch(l, 0);
+  REQUIRE(bs.size() == 3);  // the batch {6,7,8} has nothing good and is not handed out
+  CHECK(bs[0].number == 0);
+  CHECK(bs[0].indices == std::vector<size_t>{0, 2});
+  CHECK(bs[0].image.shape() == Shape{2, 3, 16, 16});
+  CHECK(bs[0].mask.shape() == Shape{2, 16, 16});
+  CHECK(bs[0].label.shape() == Shape{2});
+  REQUIRE(bs[0].skipped.size() == 1);
+  CHECK(bs[0].skipped[0].index == 1);
+  CHECK(bs[0].skipped[0].position == 1);
+  CHECK(bs[0].skipped[0].reason.find("sample 1: cannot decode") != std::string::npos);
+  CHECK(bs[1].number == 1);
+  CHECK(bs[1].indices == std::vector<size_t>{3, 4, 5});
+  CHECK(bs[1].skipped.empty());
+  CHECK(bs[2].number == 3);  // batch 2 was dropped whole; its samples ride on batch 3
+  CHECK(bs[2].indices == std::vector<size_t>{9});
+  REQUIRE(bs[2].skipped.size() == 3);
+  CHECK(bs[2].skipped[0].index == 6);
+  CHECK(bs[2].skipped[2].index == 8);
+  CHECK(l.skipped_count() == 4);
+  // the rows that remain are exactly what prepare() gives for their epoch position
+  std::vector<float> img(3 * 16 * 16);
+  std::vector<int32_t> mask(16 * 16);
+  l.prepare(2, 0, 2, img.data(), mask.data());
+  CHECK(std::memcmp(img.data(), bs[0].image.data<float>() + 3 * 16 * 16, img.size() * 4) == 0);
+  CHECK(std::memcmp(mask.data(), bs[0].mask.data<int32_t>() + 16 * 16, mask.size() * 4) == 0);
+  CHECK(bs[0].label.data<int32_t>()[1] == src->label(2));
+  l.prepare(9, 0, 9, img.data(), mask.data());
+  CHECK(std::memcmp(img.data(), bs[2].image.data<float>(), img.size() * 4) == 0);
+  // a new epoch starts counting again
+  l.start_epoch(1);
+  CHECK(l.skipped_count() == 0);
+  Batch b;
+  while (l.next(b)) {
+  }
+  CHECK(l.skipped_count() == 4);
+}
+
+TEST_CASE("data: skip_bad gives the same batches for 1 and 3 workers, even at the epoch's end") {
+  // the last batch has no good sample: its skips are only in Loader::skipped()
+  auto src = std::make_shared<PhantomSource>(11, std::set<size_t>{2, 5, 9, 10});
+  LoaderConfig c = small_config();
+  c.positive_fraction = 0;
+  c.shuffle = false;
+  c.skip_bad = true;
+  c.workers = 1;
+  Loader one(src, c);
+  c.workers = 3;
+  c.prefetch = 2;
+  Loader three(src, c);
+  std::vector<Batch> a = run_epoch(one, 0), b = run_epoch(three, 0);
+  REQUIRE(a.size() == 3);
+  REQUIRE(b.size() == 3);
+  for (size_t k = 0; k < a.size(); ++k) {
+    CHECK(a[k].indices == b[k].indices);
+    CHECK(same_bytes(a[k].image, b[k].image));
+    CHECK(same_bytes(a[k].mask, b[k].mask));
+    CHECK(same_bytes(a[k].label, b[k].label));
+    CHECK(a[k].skipped.size() == b[k].skipped.size());
+  }
+  CHECK(a[2].indices == std::vector<size_t>{6, 7, 8});
+  CHECK(one.skipped_count() == 4);
+  CHECK(three.skipped_count() == 4);
+  CHECK(three.skipped().back().index == 10);
+  // and shuffled with more bad samples: still identical
+  c.shuffle = true;
+  Loader s1(src, c);
+  c.workers = 1;
+  Loader s2(src, c);
+  std::vector<Batch> x = run_epoch(s1, 2), y = run_epoch(s2, 2);
+  REQUIRE(x.size() == y.size());
+  for (size_t k = 0; k < x.size(); ++k) {
+    CHECK(x[k].indices == y[k].indices);
+    CHECK(same_bytes(x[k].image, y[k].image));
+  }
+  CHECK(s1.skipped_count() == 4);
+}
+
+TEST_CASE("data: a corrupt PNG mid-epoch is fatal by default and skipped with skip_bad") {
+  test::TempDir dir("ldrbad");
+  PhantomSetOptions o;
+  o.count = 6;
+  o.size = 32;
+  o.seed = 4;
+  o.test_fraction = 0.0;
+  write_phantom_set(dir.str(), o);
+  SiimPngDataset ds = SiimPngDataset::open(dir.str());
+  REQUIRE(ds.train().size() == 6);
+  // truncate the 4th image to half its bytes
+  const std::string victim = ds.image_path(ds.train()[3]);
+  const auto full = std::filesystem::file_size(victim);
+  std::filesystem::resize_file(victim, full / 2);
+  auto src = std::make_shared<SiimSource>(ds, siim::Split::train);
+  LoaderConfig c;
+  c.batch_size = 2;
+  c.size = 16;
+  c.shuffle = false;
+  c.normalization = Normalization::none(1);
+  Loader strict(src, c);
+  strict.start_epoch(0);
+  Batch b;
+  CHECK(strict.next(b));
+  CHECK_THROWS_WITH_AS(strict.next(b), doctest::Contains(ds.train()[3].file.c_str()), Error);
+  c.skip_bad = true;
+  Loader lenient(src, c);
+  std::vector<Batch> bs = run_epoch(lenient, 0);
+  REQUIRE(bs.size() == 3);
+  CHECK(bs[1].indices == std::vector<size_t>{2});
+  REQUIRE(bs[1].skipped.size() == 1);
+  CHECK(bs[1].skipped[0].index == 3);
+  CHECK(bs[1].skipped[0].reason.find(ds.train()[3].file) != std::string::npos);
+  CHECK(lenient.skipped_count() == 1);
 }
