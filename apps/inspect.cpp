@@ -1,5 +1,6 @@
 // fcnlab-inspect — looks inside things fcnlab works with. One mode per flag:
-//   --dataset DIR   the SIIM-ACR PNG release (or a phantom set): summary and every problem;
+//   --dataset DIR   the SIIM-ACR PNG release (or a phantom set) or the original DICOM+RLE
+//                   release, told apart by their files: summary and every problem;
 //                   exit 1 when there is any problem (files missing, unreadable, ...).
 // Model modes (--model ...) plug into the same dispatcher: add a Mode to kModes.
 // Usage errors (unknown flag, missing value, no mode) exit 2.
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "data/siim.h"
+#include "data/siim_dicom.h"
 #include "engine/error.h"
 
 namespace {
@@ -29,8 +31,12 @@ int inspect_dataset(const std::string& dir, const Args& rest) {
               << "'\n";
     return 2;
   }
-  fcnlab::data::SiimPngDataset ds = fcnlab::data::SiimPngDataset::open(dir);
-  fcnlab::data::Inspection ins = ds.inspect();
+  namespace siim = fcnlab::data::siim;
+  const siim::Release release = siim::detect_release(dir);  // PNG or DICOM+RLE, else an error
+  fcnlab::data::Inspection ins = release == siim::Release::png
+                                     ? fcnlab::data::SiimPngDataset::open(dir).inspect()
+                                     : fcnlab::data::SiimDicomDataset::open(dir).inspect();
+  std::cout << "release: " << siim::release_name(release) << "\n";
   std::cout << "data set: " << dir << "\n" << ins.summary.str();
   if (ins.problems.empty()) {
     std::cout << "problems: none\n";
@@ -46,7 +52,7 @@ int inspect_dataset(const std::string& dir, const Args& rest) {
 }
 
 const std::vector<Mode> kModes = {
-    {"--dataset", "--dataset DIR   summary and problems of a SIIM-ACR PNG data set",
+    {"--dataset", "--dataset DIR   summary and problems of a SIIM-ACR data set (PNG or DICOM+RLE)",
      inspect_dataset},
 };
 
