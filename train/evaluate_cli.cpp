@@ -5,7 +5,8 @@
 //                         stored threshold and min area (and the classifier head's, if any)
 //   OUT/evaluation.csv    the same numbers, one row per checkpoint
 //   OUT/per_image.csv     one row per checkpoint and image
-//   OUT/confusion.png     the image-level confusion matrix of each checkpoint
+//   OUT/confusion.png     the image-level confusion matrix of each checkpoint (the mask's call;
+//                         beside it the head's, when the checkpoint has one)
 // Images: --data DIR (the PNG release layout; --split val takes the trainer's validation split,
 // whose fraction and seed default to those stored in the first checkpoint) or --phantoms N
 // (a fresh phantom set generated into OUT/phantoms). Predictions are scored at the source image
@@ -58,6 +59,7 @@ struct Scored {
   Metrics m;
   // Head (NaN without one): AUC of its probability, sensitivity/specificity at its threshold.
   double head_auc = NAN, head_sens = NAN, head_spec = NAN;
+  Confusion head_confusion;
 };
 
 // A number stored in the checkpoint's training configuration, under either spelling.
@@ -251,6 +253,7 @@ int run(Options o) {
         (t ? (call ? tp : fn) : (call ? fp : tn))++;
       }
       s.head_auc = roc_auc(s.head_scores, labels);
+      s.head_confusion = Confusion{tp, fp, tn, fn};
       s.head_sens = tp + fn > 0 ? double(tp) / double(tp + fn) : NAN;
       s.head_spec = tn + fp > 0 ? double(tn) / double(tn + fp) : NAN;
     }
@@ -277,6 +280,7 @@ int run(Options o) {
            format_metric(s.head_auc) + "," + format_metric(s.head_sens) + "," +
            format_metric(s.head_spec) + "\n";
     panels.push_back({s.name, m.confusion});
+    if (s.meta.has_head) panels.push_back({s.name + " head", s.head_confusion});
   }
   const fs::path out(o.out);
   write_file_atomic((out / "evaluation.md").string(), table.data(), table.size());

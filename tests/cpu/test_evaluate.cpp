@@ -13,6 +13,7 @@
 #include "tests/common/temp_dir.h"
 #include "tests/cpu/test_predict_fixtures.h"
 #include "train/evaluate_cli.h"
+#include "train/plot.h"
 
 using namespace fcnlab;
 using namespace fcnlab::test;
@@ -94,7 +95,9 @@ TEST_CASE("evaluate: two checkpoints side by side on phantoms, files consistent"
   CHECK(split_csv_line(ev[1])[col("head_auc")] == "nan");
   CHECK(split_csv_line(ev[2])[col("head_auc")] != "nan");
   const data::PngInfo c = data::read_png_info(dir / "ev/confusion.png");
-  CHECK(c.width > 600);  // two matrices side by side
+  // Three matrices side by side: A, B, and B's head.
+  const train::RgbImage one = train::render_confusion({"runA/best", {}});
+  CHECK(c.width > 3 * one.width);
 }
 
 TEST_CASE("evaluate: --data --split val scores the trainer's stratified validation split") {
