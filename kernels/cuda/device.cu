@@ -136,6 +136,53 @@ CachingAllocator& caching_allocator() {
   return a;
 }
 
+// Page-locked host blocks for the loader's batches. cudaHostAlloc is slow (it maps and locks
+// pages), and a loader allocates same-sized batches all the time, so freed blocks are kept
+// for reuse like the device cache's. Every block stays registered by address, so a copy can
+// tell pinned memory from pageable memory.
+class PinnedHostAllocator final : public Allocator {
+ public:
+  void* allocate(size_t nbytes) override {
+    if (nbytes == 0) return nullptr;
+    const size_t size = (nbytes + 4095) / 4096 * 4096;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = free_.lower_bound(size);
+    if (it != free_.end() && it->first <= 2 * size) {
+      void* p = it->second;
+      free_.erase(it);
+      return p;
+    }
+    void* p = nullptr;
+    FCNLAB_CUDA_CHECK(cudaHostAlloc(&p, size, cudaHostAllocDefault));
+    blocks_[static_cast<char*>(p)] = size;
+    return p;
+  }
+  void deallocate(void* p, size_t) override {
+    if (!p) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = blocks_.find(static_cast<char*>(p));
+    if (it != blocks_.end()) free_.emplace(it->second, p);
+  }
+  bool contains(const void* p, size_t nbytes) {
+    const char* c = static_cast<const char*>(p);
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = blocks_.upper_bound(const_cast<char*>(c));
+    if (it == blocks_.begin()) return false;
+    --it;
+    return c >= it->first && c + nbytes <= it->first + it->second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<char*, size_t> blocks_;  // every block obtained, by start address
+  std::multimap<size_t, void*> free_;
+};
+
+PinnedHostAllocator& pinned_host() {
+  static PinnedHostAllocator a;
+  return a;
+}
+
 // Host <-> device copies go through one pinned buffer in chunks, so pageable host memory
 // never costs a hidden driver-side staging copy of the whole tensor.
 constexpr size_t kStagingBytes = 8u << 20;
@@ -158,6 +205,13 @@ void cuda_copy(void* dst, Device dst_dev, const void* src, Device src_dev, size_
   if (dst_dev.is_cuda() && src_dev.is_cuda()) {
     FCNLAB_CUDA_CHECK(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToDevice, s));
     return;  // stream-ordered: later kernels see it
+  }
+  const void* host = dst_dev.is_cuda() ? src : dst;
+  if (pinned_host().contains(host, nbytes)) {  // pinned: one direct DMA copy, no staging
+    FCNLAB_CUDA_CHECK(cudaMemcpyAsync(dst, src, nbytes,
+                                      dst_dev.is_cuda() ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost, s));
+    FCNLAB_CUDA_CHECK(cudaStreamSynchronize(s));
+    return;
   }
   char* stage = static_cast<char*>(staging_buffer());
   for (size_t off = 0; off < nbytes; off += kStagingBytes) {
@@ -187,12 +241,14 @@ void ensure_backend_registered() {
       return;
     }
     register_device_backend(DeviceType::cuda, &caching_allocator(), &cuda_copy);
+    register_pinned_host_allocator(&pinned_host());
   });
   FCNLAB_CHECK(failure.empty(), "device cuda is not available: ", failure,
                " (this fcnlab build has CUDA kernels, but no usable GPU; use --device cpu)");
 }
 
 AllocatorStats allocator_stats() { return caching_allocator().stats(); }
+bool is_pinned_host(const void* p, size_t nbytes) { return pinned_host().contains(p, nbytes); }
 void empty_cache() { caching_allocator().empty_cache(); }
 
 namespace {

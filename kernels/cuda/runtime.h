@@ -43,4 +43,9 @@ struct AllocatorStats {
 AllocatorStats allocator_stats();
 void empty_cache();  // returns cached, unused blocks to the driver
 
+// True when [p, p + nbytes) lies inside one block of the pinned host allocator
+// (engine/storage.h pinned_host_allocator): such memory is copied to and from the device
+// directly, without the staging buffer.
+bool is_pinned_host(const void* p, size_t nbytes);
+
 }  // namespace fcnlab::kernels::cuda

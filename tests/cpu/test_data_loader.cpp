@@ -11,6 +11,9 @@
 #include "data/phantom.h"
 #include "engine/error.h"
 #include "tests/cpu/data_fixtures.h"
+#if defined(FCNLAB_WITH_CUDA_KERNELS)
+#include "kernels/cuda/runtime.h"
+#endif
 
 using namespace fcnlab;
 using namespace fcnlab::data;
@@ -325,4 +328,46 @@ TEST_CASE("data: a corrupt PNG mid-epoch is fatal by default and skipped with sk
   CHECK(bs[1].skipped[0].index == 3);
   CHECK(bs[1].skipped[0].reason.find(ds.train()[3].file) != std::string::npos);
   CHECK(lenient.skipped_count() == 1);
+}
+
+TEST_CASE("data: pin_memory gives the same batches, in page-locked memory where a GPU backend is") {
+  auto src = std::make_shared<PhantomSource>(9, std::set<size_t>{4});
+  LoaderConfig c = small_config();
+  c.positive_fraction = 0;
+  c.shuffle = false;
+  c.skip_bad = true;  // batch 1 is compacted into fresh tensors: pinned as well
+  Loader plain(src, c);
+  c.pin_memory = true;
+  Loader pinned(src, c);
+  std::vector<Batch> a = run_epoch(plain, 0), b = run_epoch(pinned, 0);
+  REQUIRE(a.size() == 3);
+  REQUIRE(b.size() == 3);
+  for (size_t k = 0; k < a.size(); ++k) {
+    CHECK(!a[k].pinned);
+    CHECK(same_bytes(a[k].image, b[k].image));
+    CHECK(same_bytes(a[k].mask, b[k].mask));
+    CHECK(same_bytes(a[k].label, b[k].label));
+    CHECK(b[k].image.device() == Device::cpu());
+  }
+  CHECK(b[1].image.size(0) == 2);
+#if defined(FCNLAB_WITH_CUDA_KERNELS)
+  const bool gpu = kernels::cuda::device_available();
+  for (const Batch& x : b) {
+    CHECK(x.pinned == gpu);
+    CHECK(kernels::cuda::is_pinned_host(x.image.raw_data(), x.image.nbytes()) == gpu);
+    CHECK(kernels::cuda::is_pinned_host(x.mask.raw_data(), x.mask.nbytes()) == gpu);
+  }
+  CHECK(!kernels::cuda::is_pinned_host(a[0].image.raw_data(), a[0].image.nbytes()));
+  if (gpu) {
+    // host -> device from pinned memory and device -> pinned host: the direct copies
+    Tensor d = b[0].image.to(Device::cuda());
+    CHECK(same_bytes(d.to(Device::cpu()), a[0].image));
+    b[2].image.copy_(d);
+    CHECK(same_bytes(b[2].image, a[0].image));
+    Tensor dm = b[1].mask.to(Device::cuda());
+    CHECK(same_bytes(dm.to(Device::cpu()), a[1].mask));
+  }
+#else
+  for (const Batch& x : b) CHECK(!x.pinned);  // CPU-only build: plain memory
+#endif
 }
