@@ -316,8 +316,9 @@ void validate_config(const TrainConfig& c, const std::set<std::string>& given) {
   FCNLAB_CHECK(c.phantoms >= 0, "--phantoms must be >= 0, got ", c.phantoms);
   FCNLAB_CHECK(c.phantoms == 0 || c.phantoms >= 10, "--phantoms ", c.phantoms,
                ": need at least 10 images for a train/validation split");
-  FCNLAB_CHECK(c.phantom_size == 0 || c.phantom_size >= 16, "--phantom-size must be >= 16, got ",
-               c.phantom_size);
+  FCNLAB_CHECK(c.phantoms == 0 || (c.phantom_size > 0 ? c.phantom_size : c.size) >= 32,
+               "--phantoms are drawn at least 32 pixels wide: give --phantom-size 32 or more (it ",
+               "defaults to --size, ", c.size, ")");
   FCNLAB_CHECK(c.phantoms > 0 || !is_given("phantom-size"),
                "--phantom-size applies to --phantoms only");
   FCNLAB_CHECK(c.val_fraction > 0 && c.val_fraction < 1, "--val-fraction must be in (0, 1), got ",

@@ -501,7 +501,8 @@ TrainResult run_training(const TrainConfig& c) {
     Progress progress(micro_per_epoch, c.batch, label);
     data::Batch b;
     int64_t micro = 0, images = 0;
-    double loss_sum = 0;
+    double loss_sum = 0, step_loss_sum = 0;
+    int step_micro = 0;
     int64_t loss_n = 0;
     auto diverged = [&](const std::string& what) {
       const bool have_last = fs::exists(path_in("last.safetensors"));
@@ -522,6 +523,18 @@ TrainResult run_training(const TrainConfig& c) {
       opt->zero_grad();
       ++global_step;
     };
+    // One optimizer step over the accumulated micro-batches; steps.csv gets their mean loss.
+    auto finish_step = [&]() {
+      optimizer_step();
+      const double step_loss = step_loss_sum / step_micro;
+      step_loss_sum = 0;
+      step_micro = 0;
+      result.step_losses.push_back(step_loss);
+      std::ostringstream row;
+      row << epoch << "," << global_step << "," << format_metric(step_loss) << ","
+          << format_metric(c.lr * schedule.factor(global_step - 1)) << "\n";
+      step_rows += row.str();
+    };
     while (micro < micro_per_epoch && train_loader.next(b)) {
       for (const auto& s : b.skipped)
         std::fprintf(stderr, "\nfcnlab-train: warning: skipped %s\n", s.reason.c_str());
@@ -536,19 +549,14 @@ TrainResult run_training(const TrainConfig& c) {
       loss_sum += loss_v * double(n);
       loss_n += n;
       images += n;
-      const bool step_now = micro % c.accum == 0 || micro == micro_per_epoch;
-      if (step_now) {
-        optimizer_step();
-        result.step_losses.push_back(loss_v);
-        std::ostringstream row;
-        row << epoch << "," << global_step << "," << format_metric(loss_v) << ","
-            << format_metric(c.lr * schedule.factor(global_step - 1)) << "\n";
-        step_rows += row.str();
-      }
+      step_loss_sum += loss_v;
+      ++step_micro;
+      if (micro % c.accum == 0 || micro == micro_per_epoch) finish_step();
       progress.update(micro, "loss " + fmt("%.4f", loss_v));
     }
-    if (micro % c.accum != 0 && micro < micro_per_epoch) optimizer_step();  // epoch ran short
+    if (step_micro > 0) finish_step();  // the epoch ran short of micro_per_epoch (skipped images)
     progress.finish("loss " + fmt("%.4f", loss_n ? loss_sum / double(loss_n) : 0.0));
+    const double train_seconds = progress.elapsed_seconds();
     const int64_t train_skipped = train_loader.skipped_count();
 
     Validation v = validate(c, *net, head.get(), meta.head_layer, val_loader, val_ids, dev, 0);
@@ -573,7 +581,7 @@ TrainResult run_training(const TrainConfig& c) {
     r.head_sensitivity = v.head_sensitivity;
     r.head_specificity = v.head_specificity;
     r.lr = c.lr * schedule.factor(std::max<int64_t>(0, global_step - 1));
-    r.images_per_second = progress.items_per_second() > 0 ? double(images) / progress.elapsed_seconds() : 0;
+    r.images_per_second = train_seconds > 0 ? double(images) / train_seconds : 0;
     r.skipped = train_skipped + v.skipped;
     r.seconds = seconds;
     result.history.push_back(r);

@@ -129,6 +129,11 @@ TEST_CASE("train config: contradictory and out-of-range flags are refused") {
   c.accum = 0;
   CHECK_THROWS_WITH(validate_config(c, {}), doctest::Contains("--accum must be >= 1"));
   c = valid();
+  c.size = 16;
+  CHECK_THROWS_WITH(validate_config(c, {"size"}), doctest::Contains("--phantom-size 32 or more"));
+  c.phantom_size = 32;
+  CHECK_NOTHROW(validate_config(c, {"size", "phantom-size"}));
+  c = valid();
   c.loss = "focal";
   CHECK_THROWS_WITH(validate_config(c, {}), doctest::Contains("--loss must be ce, dice or ce+dice"));
 #if !defined(FCNLAB_WITH_CUDA_KERNELS)
