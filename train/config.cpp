@@ -133,6 +133,9 @@ json TrainConfig::to_json() const {
 }
 
 void add_train_options(CLI::App& app, TrainConfig& c, std::string& config_file) {
+  // A flag given twice: the last one wins (as in argparse), so a wrapper script's defaults can
+  // be overridden by appending flags.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--config", config_file,
                  "JSON or TOML file holding any of these options (the command line wins)");
   for (const auto& f : fields(c)) {
@@ -143,7 +146,10 @@ void add_train_options(CLI::App& app, TrainConfig& c, std::string& config_file) 
           if constexpr (std::is_same_v<T, bool>)
             app.add_flag(flag, *q, f.help);
           else if constexpr (std::is_same_v<T, std::vector<double>>)
-            app.add_option(flag, *q, f.help)->expected(1, 64)->delimiter(',');
+            app.add_option(flag, *q, f.help)
+                ->expected(1, 64)
+                ->delimiter(',')
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
           else
             app.add_option(flag, *q, f.help);
         },

@@ -23,10 +23,10 @@
 #include "engine/progress.h"
 #include "engine/serialize/atomic_file.h"
 #include "engine/serialize/checkpoint.h"
+#include "models/pretrained.h"
 #include "train/metrics.h"
 #include "train/model_io.h"
 #include "train/plot.h"
-#include "train/pretrained.h"
 #include "train/tune.h"
 
 #if defined(FCNLAB_WITH_CUDA_KERNELS)
@@ -378,8 +378,8 @@ TrainResult run_training(const TrainConfig& c) {
                                             c.seed + 1);
   }
   if (!c.pretrained.empty()) {
-    std::string report = load_pretrained_backbone(*net, c.pretrained);
-    std::printf("fcnlab-train: %s\n", report.c_str());
+    PretrainedReport report = load_pretrained_file(*net, c.pretrained);
+    std::printf("fcnlab-train: --pretrained %s\n%s\n", c.pretrained.c_str(), report.str().c_str());
   }
   if (resuming) {
     ModelMeta stored = checkpoint_model_meta(resume_ck, c.resume);
@@ -389,6 +389,9 @@ TrainResult run_training(const TrainConfig& c) {
     meta.threshold = stored.threshold;
     meta.min_area = stored.min_area;
   }
+  // On the device before the optimizer exists, so that restored state lands beside the weights.
+  net->to(dev);
+  if (head) head->to(dev);
   std::vector<ParamInfo> params = net->named_parameters();
   if (head)
     for (auto p : head->named_parameters()) {
@@ -474,8 +477,6 @@ TrainResult run_training(const TrainConfig& c) {
   write_text(path_in("config.json"), c.to_json().dump(2) + "\n");
   guard.wrote(path_in("config.json"));
 
-  net->to(dev);
-  if (head) head->to(dev);
   std::printf("fcnlab-train: %s, %lld parameters (%lld trainable)%s\n", meta.describe().c_str(),
               static_cast<long long>(net->num_parameters() + (head ? head->num_parameters() : 0)),
               static_cast<long long>(net->num_parameters(true) + (head ? head->num_parameters(true) : 0)),

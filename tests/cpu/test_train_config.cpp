@@ -35,7 +35,7 @@ TEST_CASE("train config: flags parse into the config and are reported as given")
   TrainConfig c;
   std::string config_file;
   add_train_options(app, c, config_file);
-  std::vector<std::string> args = {"--lr",  "0.005", "--model",          "fcn16s", "--augment",
+  std::vector<std::string> args = {"--lr", "0.1", "--lr",  "0.005", "--model", "fcn16s", "--augment",
                                    "--class-weights", "1,4", "--seed", "9", "--weight-decay", "0"};
   std::vector<const char*> argv = {"fcnlab-train"};
   for (auto& a : args) argv.push_back(a.c_str());

@@ -70,6 +70,30 @@ void overwrite(const std::string& path, const std::string& bytes) {
 
 }  // namespace
 
+TEST_CASE("train: a tiny FCN-8s on phantoms reaches validation Dice >= 0.6 in a fixed seeded budget") {
+  // At the release's positive share (22%) the competition Dice (empty/empty = 1) of an
+  // all-empty prediction is already ~0.78, so the bar alone says little: the checks below also
+  // ask that training and validation losses fall. Finding the phantoms' pneumothoraces takes
+  // far more than this budget at this width (see the demo for positive-only Dice).
+  test::TempDir dir("train_dice");
+  make_phantoms(dir / "data", 60, 32);
+  TrainConfig c = tiny(dir / "data", dir / "run");
+  c.epochs = 2;
+  c.steps_per_epoch = 4;
+  c.lr = 3e-3;
+  TrainResult r = run_training(c);
+  REQUIRE(r.history.size() == 2);
+  CHECK(r.best_dice >= 0.6);
+  CHECK(r.history[1].val_loss < r.history[0].val_loss);
+  CHECK(r.history[1].train_loss < r.history[0].train_loss);
+  CHECK(r.step_losses.back() < 0.5 * r.step_losses.front());
+  for (const auto& e : r.history) {
+    CHECK(std::isfinite(e.dice));
+    CHECK(e.dice >= 0);
+    CHECK(e.dice <= 1);
+  }
+}
+
 TEST_CASE("train: --resume continues with exactly the losses of an uninterrupted run") {
   test::TempDir dir("train_resume");
   make_phantoms(dir / "data", 40, 32);
