@@ -27,7 +27,7 @@ if [ "$gpu" = 1 ]; then
 else
   preset=cpu
   # Reduced width and size so that it trains in minutes on two cores (see README, Demo).
-  train_flags=(--device cpu --width 0.125 --size 64 --phantoms 600 --epochs 8 --batch 8
+  train_flags=(--device cpu --width 0.0625 --size 64 --phantoms 400 --epochs 5 --batch 8
                --optimizer adam --lr 2e-3 --weight-decay 0 --loss ce+dice --pos-oversample 0.5)
   eval_flags=(--device cpu)
 fi

@@ -7,6 +7,7 @@
 
 #include "engine/error.h"
 #include "engine/serialize/checkpoint.h"
+#include "train/metrics.h"
 #include "train/trainer.h"
 
 namespace fcnlab::train {
@@ -52,10 +53,10 @@ int train_main(int argc, const char* const* argv) {
     TrainResult r = run_training(c);
     if (r.history.empty()) return 0;
     const EpochRecord& best = r.history.at(static_cast<size_t>(r.best_epoch - 1));
-    std::printf("fcnlab-train: best validation Dice %.4f at epoch %d (threshold %.2f, min area "
-                "%lld); results in %s\n",
-                best.dice, best.epoch, best.threshold, static_cast<long long>(best.min_area),
-                r.out.c_str());
+    std::printf("fcnlab-train: best validation Dice %.4f (positive images only: %s) at epoch %d "
+                "(threshold %.2f, min area %lld); results in %s\n",
+                best.dice, format_metric(best.dice_positive).c_str(), best.epoch, best.threshold,
+                static_cast<long long>(best.min_area), r.out.c_str());
     return 0;
   } catch (const std::exception& e) {
     std::fflush(stdout);

@@ -246,6 +246,7 @@ struct Validation {
   int64_t min_area = 0;
   double head_auc = std::nan(""), head_sensitivity = std::nan(""), head_specificity = std::nan("");
   int64_t skipped = 0;
+  double empty_dice = 0;  // what an all-empty prediction scores: the share of negative images
 };
 
 Validation validate(const TrainConfig& c, GraphModel& net, ClassifierHead* head,
@@ -301,6 +302,8 @@ Validation validate(const TrainConfig& c, GraphModel& net, ClassifierHead* head,
     at_default.push_back(curve_result(cv, t_half, 0));
   }
   v.tuned = summarize(tuned);
+  v.empty_dice = 1.0 - double(std::count(truth_pos.begin(), truth_pos.end(), true)) /
+                           double(truth_pos.size());
   v.at_default = summarize(at_default);
   if (head) {
     v.head_auc = roc_auc(head_prob, truth_pos);
@@ -623,9 +626,10 @@ TrainResult run_training(const TrainConfig& c) {
     }
     write_progress_png(path_in("progress.png"), eh);
 
-    std::printf("epoch %d/%d  train loss %.4f  val loss %.4f  val Dice %.4f (positives %s, at "
-                "threshold %.2f, min area %lld; %.4f at 0.5)  IoU %.4f  AUC %s  sens %s  spec %s",
-                epoch, c.epochs, r.train_loss, r.val_loss, r.dice,
+    std::printf("epoch %d/%d  train loss %.4f  val loss %.4f  val Dice %.4f (all-empty %.4f; "
+                "positives %s; at threshold %.2f, min area %lld; %.4f at 0.5)  IoU %.4f  AUC %s  "
+                "sens %s  spec %s",
+                epoch, c.epochs, r.train_loss, r.val_loss, r.dice, v.empty_dice,
                 format_metric(r.dice_positive).c_str(), r.threshold,
                 static_cast<long long>(r.min_area), r.dice_default, r.iou,
                 format_metric(r.auc).c_str(), format_metric(r.sensitivity).c_str(),
