@@ -34,12 +34,7 @@ fi
 
 echo "== build ($preset)"
 cmake --preset "$preset" -DFCNLAB_BUILD_TESTS=OFF -DFCNLAB_BUILD_BENCH=OFF >/dev/null
-targets=(fcnlab-train)
-have_target() { cmake --build --preset "$preset" --target help 2>/dev/null | grep -q "^$1:"; }
-for t in fcnlab-evaluate fcnlab-predict; do
-  if have_target "$t"; then targets+=("$t"); fi
-done
-cmake --build --preset "$preset" -j "$jobs" --target "${targets[@]}"
+cmake --build --preset "$preset" -j "$jobs" --target fcnlab-train fcnlab-evaluate fcnlab-predict
 bin="build/$preset"
 
 out="demo-out/fcn8s"
@@ -48,19 +43,15 @@ echo "== train: fcnlab-train --model fcn8s ${train_flags[*]} --seed 1 --out $out
 "$bin/fcnlab-train" --model fcn8s "${train_flags[@]}" --seed 1 --out "$out" "$@"
 
 data="$out/phantoms"
-if [ -x "$bin/fcnlab-evaluate" ]; then
-  echo
-  echo "== evaluate on the held-out test split: fcnlab-evaluate $out/best.safetensors --data $data --split test"
-  "$bin/fcnlab-evaluate" "$out/best.safetensors" --data "$data" --split test --out "$out/eval" \
-    "${eval_flags[@]}"
-fi
-if [ -x "$bin/fcnlab-predict" ]; then
-  echo
-  echo "== overlays of the test images: fcnlab-predict -c $out/best.safetensors --masks $data/png_masks"
-  mapfile -t test_images < <(find "$data/png_images" -name '*_test_*.png' | sort | head -n 24)
-  "$bin/fcnlab-predict" -c "$out/best.safetensors" --masks "$data/png_masks" \
-    --out "$out/predict" "${eval_flags[@]}" "${test_images[@]}"
-fi
+echo
+echo "== evaluate on the held-out test split: fcnlab-evaluate $out/best.safetensors --data $data --split test"
+"$bin/fcnlab-evaluate" "$out/best.safetensors" --data "$data" --split test --out "$out/eval" \
+  "${eval_flags[@]}"
+echo
+echo "== overlays of the test images: fcnlab-predict -c $out/best.safetensors --masks $data/png_masks"
+mapfile -t test_images < <(find "$data/png_images" -name '*_test_*.png' | sort | head -n 24)
+"$bin/fcnlab-predict" -c "$out/best.safetensors" --masks "$data/png_masks" \
+  --out "$out/predict" "${eval_flags[@]}" "${test_images[@]}"
 
 echo
 echo "== validation metrics per epoch ($out/metrics.csv)"
@@ -70,9 +61,5 @@ echo "Results in $out:"
 echo "  progress.png            training and validation loss, validation Dice per epoch"
 echo "  metrics.csv, steps.csv  numbers per epoch and per optimizer step"
 echo "  best.safetensors        the checkpoint with the best validation Dice (tuned threshold and min area inside)"
-if [ -d "$out/eval" ]; then
-  echo "  eval/                   test-split table, confusion.png, per-image CSV"
-fi
-if [ -d "$out/predict" ]; then
-  echo "  predict/                overlays (prediction outlined and tinted, truth in another colour), masks, CSVs"
-fi
+echo "  eval/                   test-split table, confusion.png, per-image CSV"
+echo "  predict/                overlays (prediction outlined and tinted, truth in another colour), masks, CSVs"
