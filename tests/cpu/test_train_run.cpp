@@ -255,3 +255,31 @@ TEST_CASE("train: bad input is a clear error, exit status 1 and nothing written"
   }
   CHECK_FALSE(fs::exists(out));
 }
+
+TEST_CASE("train: early stopping and a diverging loss") {
+  test::TempDir dir("train_stop");
+  make_phantoms(dir / "data", 30, 32);
+  SUBCASE("no better validation Dice for --patience epochs stops the run") {
+    TrainConfig c = tiny(dir / "data", dir / "run");
+    c.epochs = 4;
+    c.steps_per_epoch = 1;
+    c.lr = 1e-12;  // nothing changes, so no epoch after the first is better
+    c.patience = 1;
+    TrainResult r = run_training(c);
+    CHECK(r.early_stopped);
+    CHECK(r.history.size() == 2);
+    CHECK(r.best_epoch == 1);
+    CHECK(fs::exists(dir / "run/last.safetensors"));
+  }
+  SUBCASE("a non-finite loss stops with a clear message") {
+    TrainConfig c = tiny(dir / "data", dir / "run");
+    c.optimizer = "sgd";
+    c.momentum = 0;
+    c.lr = 1e300;  // any non-zero gradient step overflows f32: inf weights, NaN scores
+    c.schedule = "constant";
+    c.steps_per_epoch = 3;
+    CHECK_THROWS_WITH(run_training(c), doctest::Contains("training diverged: the loss is"));
+    CHECK_THROWS_WITH(run_training(c), doctest::Contains("no checkpoint was written yet"));
+    CHECK_FALSE(fs::exists(dir / "run"));  // nothing worth keeping was written
+  }
+}
