@@ -2,7 +2,8 @@
 //   --dataset DIR   the SIIM-ACR PNG release (or a phantom set) or the original DICOM+RLE
 //                   release, told apart by their files: summary and every problem;
 //                   exit 1 when there is any problem (files missing, unreadable, ...).
-// Model modes (--model ...) plug into the same dispatcher: add a Mode to kModes.
+// Model modes (--paper-table, --model NAME ...: models/inspect_cli.h) take many flags and are
+// handed the whole argument list.
 // Usage errors (unknown flag, missing value, no mode) exit 2.
 #include <cstdio>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "data/siim.h"
 #include "data/siim_dicom.h"
 #include "engine/error.h"
+#include "models/inspect_cli.h"
 
 namespace {
 
@@ -59,6 +61,7 @@ const std::vector<Mode> kModes = {
 void usage(std::FILE* to) {
   std::fprintf(to, "usage: fcnlab-inspect MODE\nmodes:\n");
   for (const Mode& m : kModes) std::fprintf(to, "  %s\n", m.usage);
+  std::fprintf(to, "%s", fcnlab::model_inspect_usage().c_str());
 }
 
 }  // namespace
@@ -73,6 +76,7 @@ int main(int argc, char** argv) {
     usage(stdout);
     return 0;
   }
+  if (fcnlab::is_model_inspect(args)) return fcnlab::model_inspect_main(args, std::cout, std::cerr);
   std::string flag = args[0], value;
   if (auto eq = flag.find('='); eq != std::string::npos) {  // --dataset=DIR
     value = flag.substr(eq + 1);
