@@ -32,6 +32,7 @@
 #include "models/describe.h"
 #include "models/feature_maps.h"
 #include "models/models.h"
+#include "models/pretrained.h"
 #include "train/model_io.h"
 #if defined(FCNLAB_GPU_SIMT) || defined(FCNLAB_GPU_CUDA)
 #include "kernels/cuda/runtime.h"
@@ -185,9 +186,23 @@ std::string lower_extension(const std::string& path) {
   return e;
 }
 
+// How an image becomes model input: the trainer's steps (data::Loader::prepare without
+// augmentation): CLAHE on the 8-bit gray image when a checkpoint says so, to [0, 1], resize,
+// normalise. Defaults: no CLAHE, ImageNet statistics (what fcnlab-train uses by default).
+struct Preprocess {
+  data::Normalization norm = data::Normalization::imagenet();
+  bool clahe = false;
+  double clahe_clip = 2.0;
+  int clahe_tiles = 8;
+  data::FloatImage gray(const data::GrayImage& img) const {
+    return data::to_float(clahe ? data::clahe(img, clahe_clip, clahe_tiles, clahe_tiles) : img);
+  }
+};
+
 // (C, H, W) planes in [0, 1] from a PNG: gray for one channel, RGB for three.
-std::vector<data::FloatImage> read_png_planes(const std::string& path, int64_t channels) {
-  if (channels == 1) return {data::to_float(data::read_png_gray8(path))};
+std::vector<data::FloatImage> read_png_planes(const std::string& path, int64_t channels,
+                                              const Preprocess& pre) {
+  if (channels == 1) return {pre.gray(data::read_png_gray8(path))};
   FCNLAB_CHECK(channels == 3, path, ": a PNG input feeds 1 (gray) or 3 (RGB) channels; the model "
                "has ", channels, " (use a .npy input)");
   const std::vector<uint8_t> bytes = data::read_file_bytes(path);
@@ -246,16 +261,18 @@ std::string norm_text(const data::Normalization& n, int64_t channels) {
 }
 
 Input make_input(const Options& o, int64_t c, int64_t n, std::optional<std::pair<int64_t, int64_t>> size,
-                 const data::Normalization& norm) {
+                 const Preprocess& pre) {
+  const data::Normalization& norm = pre.norm;
+  const std::string clahe = pre.clahe ? "CLAHE (as the checkpoint says), " : "";
   Input in;
   if (o.input.empty()) {
     const auto [h, w] = size.value_or(std::pair<int64_t, int64_t>{500, 500});
     const int side = static_cast<int>(std::max(h, w));
     data::Phantom ph = data::render_phantom(side, true, o.seed, 0);
-    in.x = planes_to_batch({data::to_float(ph.image)}, n, c, h, w, norm);
+    in.x = planes_to_batch({pre.gray(ph.image)}, n, c, h, w, norm);
     in.description = "a synthetic chest phantom with a pneumothorax (seed " +
                      std::to_string(o.seed) + "), " + std::to_string(h) + "x" + std::to_string(w) +
-                     ", " + norm_text(norm, c);
+                     ", " + clahe + norm_text(norm, c);
     return in;
   }
   const std::string ext = lower_extension(o.input);
@@ -276,12 +293,12 @@ Input make_input(const Options& o, int64_t c, int64_t n, std::optional<std::pair
     return in;
   }
   FCNLAB_CHECK(ext == ".png", o.input, ": --input takes a .png or a .npy file");
-  std::vector<data::FloatImage> planes = read_png_planes(o.input, c);
+  std::vector<data::FloatImage> planes = read_png_planes(o.input, c, pre);
   const int64_t h = size ? size->first : planes[0].height, w = size ? size->second : planes[0].width;
   in.description = o.input + " (" + std::to_string(planes[0].height) + "x" +
                    std::to_string(planes[0].width) + (planes.size() == 1 ? " gray" : " RGB") +
                    (size ? ", resized to " + std::to_string(h) + "x" + std::to_string(w) : "") +
-                   "), " + norm_text(norm, c);
+                   "), " + (planes.size() == 1 ? clahe : "") + norm_text(norm, c);
   in.x = planes_to_batch(std::move(planes), n, c, h, w, norm);
   return in;
 }
@@ -361,7 +378,7 @@ int run(const Options& o, std::ostream& out) {
   meta.model = o.model;
   meta.options = ModelOptions{.classes = o.classes, .in_channels = o.channels, .width = o.width,
                               .seed = o.seed, .random_init = actions && o.weights.empty()};
-  data::Normalization norm = data::Normalization::imagenet();
+  Preprocess pre;
   if (weights.meta) {
     train::ModelMeta wanted = *weights.meta;
     if (o.has("--model")) wanted.model = o.model;
@@ -374,7 +391,10 @@ int run(const Options& o, std::ostream& out) {
     meta.options.in_channels = weights.meta->options.in_channels;
     meta.options.width = weights.meta->options.width;
     meta.options.random_init = false;
-    norm = weights.meta->normalization;
+    pre.norm = weights.meta->normalization;
+    pre.clahe = weights.meta->clahe;
+    pre.clahe_clip = weights.meta->clahe_clip;
+    pre.clahe_tiles = weights.meta->clahe_tiles;
   } else if (o.model.empty()) {
     throw UsageError("--model NAME is needed (known models: " + known_models() + ")");
   }
@@ -398,9 +418,12 @@ int run(const Options& o, std::ostream& out) {
     load_strict(*g, weights, o.weights);
     out << "weights: " << o.weights << " (" << weights.tensors.size() << " tensors, strict)\n";
   }
-  if (!o.pretrained.empty())
-    throw Error("--pretrained: the ImageNet VGG16 import (models/pretrained.h) is not in this "
-                "build yet; use --weights with fcnlab names");
+  if (!o.pretrained.empty()) {
+    // ImageNet VGG16 into the backbone; score layers stay zero, upsampling bilinear, U-Net's
+    // decoder as initialised (random when something runs).
+    const PretrainedReport report = load_pretrained_file(*g, o.pretrained);
+    out << report.str();
+  }
 
   std::optional<std::pair<int64_t, int64_t>> run_size = size;
   if (!run_size && weights.meta && o.input.empty())
@@ -410,7 +433,7 @@ int run(const Options& o, std::ostream& out) {
     out << layer_table(*g, o.batch, h, w);
     return 0;
   }
-  Input in = make_input(o, meta.options.in_channels, o.batch, run_size, norm);
+  Input in = make_input(o, meta.options.in_channels, o.batch, run_size, pre);
   out << "model: " << meta.model << " (" << g->type_name() << "), " << meta.options.classes
       << " classes, " << meta.options.in_channels << " input channel(s), width " << meta.options.width
       << (o.weights.empty() ? ", random initialisation (seed " + std::to_string(o.seed) + ")" : "")

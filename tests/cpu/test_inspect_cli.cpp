@@ -250,6 +250,23 @@ TEST_CASE("inspect --weights loads strictly: missing, unexpected and mis-shaped 
   CHECK(r2.err.find("x.npy: the array has 3 channels, the model takes 1") != std::string::npos);
 }
 
+TEST_CASE("inspect --pretrained: models it cannot serve are errors that say why") {
+  test::TempDir dir("inspect_pre");
+  TensorMap sd;
+  sd["features.0.weight"] = Tensor::zeros({64, 3, 3, 3});
+  sd["features.0.bias"] = Tensor::zeros({64});
+  save_safetensors(dir / "vgg.safetensors", sd);
+  Run r = inspect({"--model", "fcn-alexnet", "--width", "0.0625", "--pretrained", dir / "vgg.safetensors"});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("pretrained import into FCN-AlexNet") != std::string::npos);
+  r = inspect({"--model", "fcn8s", "--width", "0.0625", "--pretrained", dir / "vgg.safetensors"});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("width != 1") != std::string::npos);
+  r = inspect({"--model", "fcn8s", "--weights", dir / "vgg.safetensors", "--pretrained", dir / "vgg.safetensors"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("give one") != std::string::npos);
+}
+
 TEST_CASE("is_model_inspect picks the model modes and leaves --dataset alone") {
   CHECK(is_model_inspect({"--paper-table"}));
   CHECK(is_model_inspect({"--model", "fcn8s"}));

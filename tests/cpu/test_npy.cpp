@@ -28,11 +28,14 @@ Bytes make_npy(const std::string& dict, const Bytes& data, int version = 1, bool
     header.append(total - prefix - header.size() - 1, ' ');
     header += '\n';
   }
-  Bytes b = {0x93, 'N', 'U', 'M', 'P', 'Y', static_cast<uint8_t>(version), 0};
-  for (size_t i = 0; i < len_bytes; ++i) b.push_back(static_cast<uint8_t>(header.size() >> (8 * i)));
-  b.insert(b.end(), header.begin(), header.end());
-  b.insert(b.end(), data.begin(), data.end());
-  return b;
+  // Built as a string, then copied (GCC 12 warns falsely on pushes after a braced init).
+  std::string s = "\x93NUMPY";
+  s += static_cast<char>(version);
+  s += '\0';
+  for (size_t i = 0; i < len_bytes; ++i) s += static_cast<char>(header.size() >> (8 * i));
+  s += header;
+  s.append(data.begin(), data.end());
+  return Bytes(s.begin(), s.end());
 }
 
 template <class T>
