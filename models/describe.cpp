@@ -275,7 +275,8 @@ std::string paper_table() {
         "    pool (sec. 4.1) yet prints 907, so its rf counts the 7x7 window.\n"
         "  mean IU and forward time are the paper's measurements (VOC2011 val; Tesla K40c, 20 "
         "trials),\n"
-        "    not recomputed here; fcnlab-inspect --model fcn32s --time --device cuda times ours.\n";
+        "    not recomputed here; fcnlab-paper-table times our three nets under the paper's\n"
+        "    protocol, fcnlab-inspect --model NAME --time layer by layer.\n";
   return os.str();
 }
 
