@@ -130,10 +130,14 @@ enum class WeightFile { pth, safetensors };
 WeightFile sniff_weights(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   FCNLAB_CHECK(f.good(), path, ": cannot open weights file (missing or unreadable)");
-  unsigned char b[4] = {0, 0, 0, 0};
-  f.read(reinterpret_cast<char*>(b), 4);
-  // zip container (torch >= 1.6) or a pickle stream (legacy torch.save): .pth; else safetensors.
-  if ((b[0] == 'P' && b[1] == 'K') || b[0] == 0x80) return WeightFile::pth;
+  unsigned char b[9] = {0};
+  f.read(reinterpret_cast<char*>(b), 9);
+  // safetensors: a u64 header length, then the JSON header's '{' at byte 8 (checked first: the
+  // length's low byte may be anything, 0x80 included). Else a zip container (torch >= 1.6) or a
+  // pickle stream (legacy torch.save, 0x80 then the protocol) is a .pth; anything else goes to
+  // the safetensors reader, whose error says what was expected.
+  if (f.gcount() == 9 && b[8] == '{') return WeightFile::safetensors;
+  if ((b[0] == 'P' && b[1] == 'K') || (b[0] == 0x80 && b[1] >= 2 && b[1] <= 5)) return WeightFile::pth;
   return WeightFile::safetensors;
 }
 

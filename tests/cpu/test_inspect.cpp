@@ -4,6 +4,7 @@
 // feature-map grid puts each min-max normalised channel where it belongs.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "engine/error.h"
@@ -176,4 +177,22 @@ TEST_CASE("feature maps: small maps are enlarged by whole pixels, large ones shr
   CHECK(cap.width >= img.width);
   CHECK_THROWS_WITH_AS(feature_map_grid(Tensor::zeros({2, 3}), "", o),
                        doctest::Contains("expected a floating (C, H, W)"), Error);
+}
+
+TEST_CASE("feature maps: NaN and infinity are magenta and left out of the min-max range") {
+  Tensor m = Tensor::empty({1, 1, 3});
+  m.set_flat(0, 1.0);
+  m.set_flat(1, NAN);
+  m.set_flat(2, 3.0);
+  FeatureMapOptions o;
+  o.min_tile = 1;
+  o.caption = false;
+  o.gap = 0;
+  const train::RgbImage img = feature_map_grid(m, "", o);
+  REQUIRE(img.width == 3);
+  CHECK(img.get(0, 0).r == 0);
+  CHECK(img.get(0, 2).r == 255);
+  CHECK(img.get(0, 1).r == 255);
+  CHECK(img.get(0, 1).g == 0);
+  CHECK(img.get(0, 1).b == 255);
 }

@@ -5,11 +5,14 @@
 // exit code 2 (usage) or 1 (everything else) and nothing written.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
 
 #include "data/image.h"
+#include "data/phantom.h"
+#include "data/transforms.h"
 #include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/serialize/npy.h"
@@ -19,6 +22,7 @@
 #include "models/inspect_cli.h"
 #include "models/models.h"
 #include "tests/common/temp_dir.h"
+#include "train/model_io.h"
 #include "train/overlay.h"
 
 using namespace fcnlab;
@@ -248,6 +252,39 @@ TEST_CASE("inspect --weights loads strictly: missing, unexpected and mis-shaped 
                           "--time", "--trials", "1"});
   CHECK(r2.code == 1);
   CHECK(r2.err.find("x.npy: the array has 3 channels, the model takes 1") != std::string::npos);
+}
+
+TEST_CASE("inspect --weights with an fcnlab-train checkpoint: model, size and preprocessing from it") {
+  test::TempDir dir("inspect_ckpt");
+  auto g = tiny_with_weights("fcn8s", dir / "unused.safetensors");
+  train::ModelMeta meta;
+  meta.model = "fcn8s";
+  meta.options = ModelOptions{.classes = 2, .in_channels = 1, .width = kTiny};
+  meta.size = 48;
+  meta.normalization = data::Normalization::dataset(0.5f, 0.25f, 1);
+  train::save_model_checkpoint(dir / "best.safetensors", *g, nullptr, nullptr, meta);
+
+  const Run r = inspect({"--weights", dir / "best.safetensors", "--dump", "data,score", "--out", dir / "o"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  // The phantom at the checkpoint's side, normalised with the checkpoint's statistics.
+  const data::Phantom ph = data::render_phantom(48, true, 0, 0);
+  Tensor x = Tensor::empty({1, 1, 48, 48});
+  for (int i = 0; i < 48 * 48; ++i) x.set_flat(i, (ph.image.pixels[static_cast<size_t>(i)] * (1.0f / 255.0f) - 0.5f) * 4.0f);
+  // Within float rounding: the expression above may be fused (FMA) where the loader's is not.
+  const Tensor d = load_npy(dir / "o/data.npy");
+  REQUIRE(d.shape() == x.shape());
+  int off = 0;
+  for (int i = 0; i < 48 * 48; ++i) off += std::abs(d.flat(i) - x.flat(i)) > 1e-6 * (1 + std::abs(x.flat(i)));
+  CHECK(off == 0);
+  NoGrad ng;
+  g->eval();
+  CHECK(bit_equal(load_npy(dir / "o/score.npy"), g->forward(d)));
+
+  // Asking for another architecture than the checkpoint holds is an error naming both.
+  const Run bad = inspect({"--model", "fcn32s", "--weights", dir / "best.safetensors"});
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("best.safetensors: checkpoint holds fcn8s") != std::string::npos);
 }
 
 TEST_CASE("inspect --pretrained: models it cannot serve are errors that say why") {
