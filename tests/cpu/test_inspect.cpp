@@ -97,7 +97,7 @@ TEST_CASE("layer table: FCN-32s rows and totals at 500x500 match the reference d
   CHECK(t.find("score layer  score_fr: rf 404, stride 32, 16 conv layers deep") != std::string::npos);
 }
 
-TEST_CASE("model totals: activation bytes sum every output; the peak replays the graph") {
+TEST_CASE("model totals: activation bytes sum every output and the peak replays the graph") {
   Generator gen(1);
   GraphModel g("tiny", 1);
   g.conv("c1", "data", 2, 3, Conv2dOptions::make(1, 1), true, gen);
@@ -151,7 +151,7 @@ TEST_CASE("feature maps: each channel min-max normalised into its tile, gaps bet
   CHECK(img.get(3, 8).g == gap.g);
 }
 
-TEST_CASE("feature maps: small maps are enlarged by whole pixels, large ones shrunk; caption row") {
+TEST_CASE("feature maps: small maps are enlarged by whole pixels, large ones shrunk, caption row on top") {
   FeatureMapOptions o;
   CHECK(feature_map_tile_size(16, 16, o) == std::pair<int, int>{32, 32});
   CHECK(feature_map_tile_size(5, 10, o) == std::pair<int, int>{20, 40});

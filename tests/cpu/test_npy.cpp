@@ -196,7 +196,7 @@ TEST_CASE("npy: malformed files are rejected naming the file and what was expect
   }
 }
 
-TEST_CASE("npy: a missing file is an error naming it; a failed save leaves nothing") {
+TEST_CASE("npy: a missing file is an error naming it, a failed save leaves nothing") {
   test::TempDir dir("npy_missing");
   try {
     load_npy(dir / "none.npy");
