@@ -1,6 +1,6 @@
 // fcnlab-phantoms — writes synthetic chest radiographs with pneumothorax masks in the exact
 // layout of the Kaggle SIIM-ACR PNG release (png_images/, png_masks/, both CSVs).
-//   fcnlab-phantoms --out DIR --count N --size S --seed K [--positive-fraction F]
+//   fcnlab-phantoms --out DIR --count N --size S --seed K [--positive-fraction F] [--contrast C]
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -25,6 +25,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app.add_option("--test-fraction", o.test_fraction, "share of images in the test split")
       ->check(CLI::Range(0.0, 0.99))->capture_default_str();
+  app.add_option("--contrast", o.contrast,
+                 "lesion conspicuity: 1 = subtle (like hard real cases); c multiplies the air "
+                 "gap's darkening and the pleural line's brightness")
+      ->check(CLI::Range(fcnlab::data::kPhantomContrastMin, fcnlab::data::kPhantomContrastMax))
+      ->capture_default_str();
   app.add_flag("--compress", o.compress_png,
                "zlib-compress the images like the release (slower; default: stored PNG)");
   app.add_option("--threads", o.threads, "worker threads (0: all cores)")->capture_default_str();

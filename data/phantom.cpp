@@ -161,8 +161,11 @@ void draw_vessels(const Lung& l, Rand& r, int S, std::vector<float>& buf) {
 
 }  // namespace
 
-Phantom render_phantom(int S, bool positive, uint64_t seed, uint64_t key) {
+Phantom render_phantom(int S, bool positive, uint64_t seed, uint64_t key, double contrast) {
   FCNLAB_CHECK(S >= 32 && S <= 8192, "render_phantom: size must be in [32, 8192], got ", S);
+  FCNLAB_CHECK(contrast >= kPhantomContrastMin && contrast <= kPhantomContrastMax,
+               "render_phantom: contrast must be in [", kPhantomContrastMin, ", ",
+               kPhantomContrastMax, "], got ", contrast);
   Philox4 k4 = philox4x32_10(seed, key, 0x5048414E544F4DULL);  // "PHANTOM"
   Rand r{(uint64_t(k4.v[1]) << 32) | k4.v[0]};
   const uint64_t noise_key = (uint64_t(k4.v[3]) << 32) | k4.v[2];
@@ -206,8 +209,8 @@ Phantom render_phantom(int S, bool positive, uint64_t seed, uint64_t key) {
       }
       ptx.D = 0.5 * (lo + hi);
     }
-    ptx_dark = r.range(1, 5);
-    pleura_amp = r.range(5, 12);
+    ptx_dark = contrast * r.range(1, 5);
+    pleura_amp = contrast * r.range(5, 12);
   }
   const bool fold = r.u() < 0.3;
   const Lung& fl = r.u() < 0.5 ? lr : ll;

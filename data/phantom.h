@@ -25,8 +25,16 @@ struct Phantom {
   int side = 0;     // pneumothorax in the image-left (-1) or image-right (+1) lung; 0 if none
 };
 
-// Renders one case. The result depends only on (size, positive, seed, key).
-Phantom render_phantom(int size, bool positive, uint64_t seed, uint64_t key);
+// How conspicuous a pneumothorax is drawn: 1 (the default) is subtle, like the hard real cases
+// (the air gap 1-5 grey levels darker than the lung beside it, under noise of 2.5-5); c > 1
+// multiplies the air gap's darkening and the pleural line's brightness by c. The lesion's shape,
+// size and missing vessels do not change. Small models at small sizes need c of 3-4 to learn the
+// lesion in minutes on a CPU (scripts/demo.sh).
+inline constexpr double kPhantomContrastMin = 0.25, kPhantomContrastMax = 10.0;
+
+// Renders one case. The result depends only on (size, positive, seed, key, contrast).
+Phantom render_phantom(int size, bool positive, uint64_t seed, uint64_t key,
+                       double contrast = 1.0);
 
 struct PhantomSetOptions {
   int count = 1000;                 // train + test images
@@ -34,6 +42,7 @@ struct PhantomSetOptions {
   uint64_t seed = 0;
   double positive_fraction = 2669.0 / 12047.0;  // ~22%, as in the release
   double test_fraction = 1372.0 / 12047.0;      // ~11%, as in the release
+  double contrast = 1.0;            // lesion conspicuity (render_phantom); 1 = subtle
   int threads = 0;                  // 0: OpenMP's default
   // zlib-compressed PNGs like the release (slower to write and read), or stored deflate
   // blocks (fast; ~12% larger for these noisy images). Both are valid PNGs.

@@ -53,6 +53,9 @@ PhantomSetReport write_phantom_set(const std::string& out, const PhantomSetOptio
                "phantoms: positive fraction must be in [0, 1], got ", o.positive_fraction);
   FCNLAB_CHECK(o.test_fraction >= 0 && o.test_fraction < 1,
                "phantoms: test fraction must be in [0, 1), got ", o.test_fraction);
+  FCNLAB_CHECK(o.contrast >= kPhantomContrastMin && o.contrast <= kPhantomContrastMax,
+               "phantoms: contrast must be in [", kPhantomContrastMin, ", ", kPhantomContrastMax,
+               "], got ", o.contrast);
   auto t_start = std::chrono::steady_clock::now();
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -79,7 +82,7 @@ PhantomSetReport write_phantom_set(const std::string& out, const PhantomSetOptio
   for (size_t c = 0; c < cases.size(); ++c) {
     try {
       const Case& k = cases[c];
-      Phantom p = render_phantom(o.size, k.positive, o.seed, k.key);
+      Phantom p = render_phantom(o.size, k.positive, o.seed, k.key, o.contrast);
       std::string name = siim::png_name(k.index, k.split, k.positive);
       write_png_gray8((fs::path(out) / siim::kImagesDir / name).string(), p.image, o.compress_png);
       // masks are mostly zeros: compressing them is cheap and saves ~99% of their size

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <variant>
 
+#include "data/phantom.h"
 #include "engine/error.h"
 
 namespace fcnlab::train {
@@ -31,6 +32,7 @@ std::vector<Field> fields(TrainConfig& c) {
       {"data", "the SIIM-ACR PNG release folder (png_images/, png_masks/, CSVs)", &c.data},
       {"phantoms", "generate N phantom images into OUT/phantoms and train on them", &c.phantoms},
       {"phantom-size", "side of the generated phantoms (default: --size)", &c.phantom_size},
+      {"phantom-contrast", "lesion conspicuity of the generated phantoms: 1 = subtle, like hard real cases; c multiplies the air gap's darkening and the pleural line", &c.phantom_contrast},
       {"val-fraction", "share of the train CSV held out for validation (stratified)", &c.val_fraction},
       {"model", "fcn32s | fcn16s | fcn8s | fcn8s-atonce | fcn-alexnet | fcn-googlenet | unet-vgg16", &c.model},
       {"width", "channel multiplier of every layer (1 = the paper's net)", &c.width},
@@ -50,6 +52,7 @@ std::vector<Field> fields(TrainConfig& c) {
       {"warmup", "linear warm-up, in optimizer steps", &c.warmup},
       {"clip", "clip the gradient norm to this (0: off)", &c.clip},
       {"loss", "ce | dice | ce+dice", &c.loss},
+      {"dice", "image | batch: soft Dice per image, averaged (every empty image pushes its whole mask to 0), or one Dice over the batch's pixels (steadier when most images are empty)", &c.dice},
       {"class-weights", "cross-entropy weight per class, e.g. 1 5", &c.class_weights},
       {"pos-oversample", "share of positive images per epoch, in (0, 1) (0: natural)", &c.pos_oversample},
       {"augment", "flip, shift-scale-rotate, brightness/contrast/gamma", &c.augment},
@@ -327,6 +330,12 @@ void validate_config(const TrainConfig& c, const std::set<std::string>& given) {
                "defaults to --size, ", c.size, ")");
   FCNLAB_CHECK(c.phantoms > 0 || !is_given("phantom-size"),
                "--phantom-size applies to --phantoms only");
+  FCNLAB_CHECK(c.phantoms > 0 || !is_given("phantom-contrast"),
+               "--phantom-contrast applies to --phantoms only");
+  FCNLAB_CHECK(c.phantom_contrast >= data::kPhantomContrastMin &&
+                   c.phantom_contrast <= data::kPhantomContrastMax,
+               "--phantom-contrast must be in [", data::kPhantomContrastMin, ", ",
+               data::kPhantomContrastMax, "], got ", c.phantom_contrast);
   FCNLAB_CHECK(c.val_fraction > 0 && c.val_fraction < 1, "--val-fraction must be in (0, 1), got ",
                c.val_fraction);
   // The model name is checked where the model is built (make_model lists the valid names).
@@ -356,6 +365,10 @@ void validate_config(const TrainConfig& c, const std::set<std::string>& given) {
   FCNLAB_CHECK(c.clip >= 0, "--clip must be >= 0, got ", c.clip);
   FCNLAB_CHECK(c.loss == "ce" || c.loss == "dice" || c.loss == "ce+dice",
                "--loss must be ce, dice or ce+dice, got '", c.loss, "'");
+  FCNLAB_CHECK(c.dice == "image" || c.dice == "batch", "--dice must be image or batch, got '",
+               c.dice, "'");
+  FCNLAB_CHECK(c.loss != "ce" || !is_given("dice"),
+               "--dice chooses how the Dice loss is taken; --loss ce has none");
   FCNLAB_CHECK(c.class_weights.empty() || c.loss != "dice",
                "--class-weights weigh the cross-entropy; --loss dice has none");
   FCNLAB_CHECK(c.class_weights.empty() || c.class_weights.size() == 2,

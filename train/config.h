@@ -25,6 +25,7 @@ struct TrainConfig {
   std::string data;            // the PNG release (or a phantom set in its layout)
   int phantoms = 0;            // generate this many phantoms into <out>/phantoms instead
   int phantom_size = 0;        // their side (0: --size)
+  double phantom_contrast = 1; // their lesion conspicuity (data/phantom.h; 1 = subtle)
   double val_fraction = 0.2;   // of the train CSV, stratified by has_pneumo
   // ---- model
   std::string model = "fcn8s";
@@ -46,6 +47,7 @@ struct TrainConfig {
   int warmup = 0;              // linear warm-up, optimizer steps
   double clip = 0;             // gradient-norm clipping (0: off)
   std::string loss = "ce";     // ce | dice | ce+dice
+  std::string dice = "image";  // image: mean of per-image soft Dice; batch: one over the batch
   std::vector<double> class_weights;  // cross-entropy weight per class
   double pos_oversample = 0;   // share of positive images per epoch (0: natural)
   bool augment = false;

@@ -126,6 +126,11 @@ std::string markdown_table(const std::vector<Scored>& all, const std::string& wh
          return std::to_string(s.m.images) + " (" + std::to_string(s.m.positives) + ")";
        }},
       {"**competition Dice**", [](const Scored& s) { return "**" + cell(s.m.dice) + "**"; }},
+      // An all-empty prediction scores the share of negative images: the bar to beat.
+      {"Dice of predicting nothing", [](const Scored& s) {
+         return cell(s.m.images ? double(s.m.images - s.m.positives) / double(s.m.images)
+                                : std::nan(""));
+       }},
       {"Dice, positives only", [](const Scored& s) { return cell(s.m.dice_positive); }},
       {"IoU", [](const Scored& s) { return cell(s.m.iou); }},
       {"pixel accuracy", [](const Scored& s) { return cell(s.m.pixel_accuracy, 5); }},

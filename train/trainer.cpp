@@ -192,7 +192,9 @@ Tensor compute_loss(const TrainConfig& c, const Forward& f, const Tensor& mask,
     loss = cross_entropy(f.scores, mask, o);
   }
   if (c.loss == "dice" || c.loss == "ce+dice") {
-    Tensor d = dice_loss(select_channel(softmax(f.scores), 1), mask_f);
+    DiceOptions o;
+    o.per_image = c.dice == "image";
+    Tensor d = dice_loss(select_channel(softmax(f.scores), 1), mask_f, o);
     loss = loss.defined() ? add(loss, d) : d;
   }
   if (f.head_logits.defined())
@@ -419,8 +421,9 @@ TrainResult run_training(const TrainConfig& c) {
       po.count = c.phantoms;
       po.size = c.phantom_size > 0 ? c.phantom_size : c.size;
       po.seed = c.seed;
-      std::printf("fcnlab-train: generating %d phantoms (%dx%d) into %s\n", po.count, po.size,
-                  po.size, data_root.c_str());
+      po.contrast = c.phantom_contrast;
+      std::printf("fcnlab-train: generating %d phantoms (%dx%d, contrast %g) into %s\n",
+                  po.count, po.size, po.size, po.contrast, data_root.c_str());
       std::fflush(stdout);
       data::write_phantom_set(data_root, po);
     }

@@ -108,20 +108,20 @@ TEST_CASE("data: phantom sets are byte-identical for a seed, whatever the thread
   CHECK(render_phantom(96, true, 5, 43).image.pixels != p1.image.pixels);
 }
 
-TEST_CASE("data: pneumothorax masks cover 0.2-5% of the image, on both sides, and are subtle") {
-  const int S = 128;
-  std::set<int> sides;
-  double inside_sum = 0, beside_sum = 0;
+namespace {
+
+// Mean grey level of the lung just medial of the pneumothorax (same rows, 7 px further in) minus
+// the mean inside it, over the 12 positive cases keys 0..11 at 128x128 that have room beside it.
+struct LesionSignal {
+  double diff = 0;  // grey levels
   int measured = 0;
+};
+LesionSignal lesion_signal(double contrast) {
+  const int S = 128;
+  double inside_sum = 0, beside_sum = 0;
+  LesionSignal out;
   for (uint64_t key = 0; key < 12; ++key) {
-    Phantom p = render_phantom(S, true, 1, key);
-    sides.insert(p.side);
-    int fg = 0;
-    for (uint8_t v : p.mask.pixels) fg += v == 255;
-    double frac = double(fg) / (S * S);
-    CHECK_MESSAGE(frac >= 0.0015, "key ", key, " area ", frac);
-    CHECK_MESSAGE(frac <= 0.06, "key ", key, " area ", frac);
-    // mean inside the mask vs the lung just medial of it (same rows, 4..10 px further in)
+    Phantom p = render_phantom(S, true, 1, key, contrast);
     double in = 0, beside = 0;
     int nin = 0, nb = 0;
     for (int y = 0; y < S; ++y)
@@ -138,19 +138,67 @@ TEST_CASE("data: pneumothorax masks cover 0.2-5% of the image, on both sides, an
     if (nb > 10) {
       inside_sum += in / nin;
       beside_sum += beside / nb;
-      ++measured;
+      ++out.measured;
     }
+  }
+  if (out.measured > 0) out.diff = (beside_sum - inside_sum) / out.measured;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("data: pneumothorax masks cover 0.2-5% of the image, on both sides, and are subtle") {
+  const int S = 128;
+  std::set<int> sides;
+  for (uint64_t key = 0; key < 12; ++key) {
+    Phantom p = render_phantom(S, true, 1, key);
+    sides.insert(p.side);
+    int fg = 0;
+    for (uint8_t v : p.mask.pixels) fg += v == 255;
+    double frac = double(fg) / (S * S);
+    CHECK_MESSAGE(frac >= 0.0015, "key ", key, " area ", frac);
+    CHECK_MESSAGE(frac <= 0.06, "key ", key, " area ", frac);
     CHECK(p.positive);
     Phantom neg = render_phantom(S, false, 1, key);
     CHECK(neg.side == 0);
     CHECK(std::count(neg.mask.pixels.begin(), neg.mask.pixels.end(), 0) == S * S);
   }
   CHECK(sides == std::set<int>{-1, 1});
-  REQUIRE(measured >= 6);
-  double diff = (beside_sum - inside_sum) / measured;
-  INFO("lung beside minus pneumothorax: ", diff, " grey levels");
-  CHECK(diff > 1.0);   // darker, without vessels
-  CHECK(diff < 25.0);  // but not a trivial contrast
+  LesionSignal sig = lesion_signal(1.0);
+  REQUIRE(sig.measured >= 6);
+  INFO("lung beside minus pneumothorax: ", sig.diff, " grey levels");
+  CHECK(sig.diff > 1.0);   // darker, without vessels
+  CHECK(sig.diff < 25.0);  // but not a trivial contrast
+}
+
+TEST_CASE("data: --contrast darkens the air gap only: same masks, same negatives, a stronger signal") {
+  const int S = 96;
+  for (uint64_t key = 0; key < 4; ++key) {
+    Phantom p1 = render_phantom(S, true, 2, key), p3 = render_phantom(S, true, 2, key, 3.0);
+    CHECK(p1.mask.pixels == p3.mask.pixels);
+    CHECK(p1.side == p3.side);
+    CHECK(p1.image.pixels != p3.image.pixels);
+    // outside the lesion and its pleural line (4 pixels around it) nothing changes
+    int changed_far = 0;
+    for (int y = 0; y < S; ++y)
+      for (int x = 0; x < S; ++x) {
+        bool near = false;
+        for (int dy = -4; dy <= 4 && !near; ++dy)
+          for (int dx = -4; dx <= 4 && !near; ++dx) {
+            int yy = y + dy, xx = x + dx;
+            near = yy >= 0 && yy < S && xx >= 0 && xx < S && p1.mask.at(yy, xx);
+          }
+        changed_far += !near && p1.image.at(y, x) != p3.image.at(y, x);
+      }
+    CHECK_MESSAGE(changed_far == 0, "key ", key);
+    CHECK(render_phantom(S, false, 2, key).image.pixels ==
+          render_phantom(S, false, 2, key, 3.0).image.pixels);
+  }
+  LesionSignal s1 = lesion_signal(1.0), s3 = lesion_signal(3.0);
+  REQUIRE(s1.measured == s3.measured);
+  INFO("contrast 1: ", s1.diff, " grey levels; contrast 3: ", s3.diff);
+  CHECK(s3.diff > s1.diff + 2.0);
+  CHECK(s3.diff < 3.0 * s1.diff + 1.0);  // only the darkening is scaled, not the missing vessels
 }
 
 TEST_CASE("data: phantom options are checked") {
@@ -160,5 +208,11 @@ TEST_CASE("data: phantom options are checked") {
   CHECK_THROWS_WITH_AS(write_phantom_set(dir.str(), o), doctest::Contains("count must be >= 1"),
                        Error);
   CHECK_THROWS_WITH_AS(render_phantom(8, false, 0, 0), doctest::Contains("size must be in"),
+                       Error);
+  o.count = 4;
+  o.contrast = 0.1;
+  CHECK_THROWS_WITH_AS(write_phantom_set(dir.str(), o), doctest::Contains("contrast must be in"),
+                       Error);
+  CHECK_THROWS_WITH_AS(render_phantom(32, true, 0, 0, 11.0), doctest::Contains("contrast must be in"),
                        Error);
 }

@@ -74,6 +74,14 @@ TEST_CASE("evaluate: two checkpoints side by side on phantoms, files consistent"
     }
     CHECK(std::stoll(f[7]) == 32 * 32);  // scored at the phantoms' own size
   }
+  {  // the bar to beat: an all-empty prediction scores the share of negative images
+    const std::string key = "runA/best";
+    REQUIRE(n.count(key) == 1);
+    char want[96];
+    const double empty = double(n[key] - pos[key]) / n[key];
+    std::snprintf(want, sizeof want, "| Dice of predicting nothing | %.4f | %.4f |", empty, empty);
+    CHECK_MESSAGE(md.find(want) != std::string::npos, want);
+  }
   // The phantom CSVs say which images are positive.
   const data::SiimPngDataset ds = data::SiimPngDataset::open(dir / "ev/phantoms");
   int labelled = 0;

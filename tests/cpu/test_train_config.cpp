@@ -136,6 +136,29 @@ TEST_CASE("train config: contradictory and out-of-range flags are refused") {
   c = valid();
   c.loss = "focal";
   CHECK_THROWS_WITH(validate_config(c, {}), doctest::Contains("--loss must be ce, dice or ce+dice"));
+  c = valid();
+  c.loss = "ce+dice";
+  c.dice = "batch";
+  CHECK_NOTHROW(validate_config(c, {"loss", "dice"}));
+  c.dice = "pixel";
+  CHECK_THROWS_WITH(validate_config(c, {"loss", "dice"}),
+                    doctest::Contains("--dice must be image or batch, got 'pixel'"));
+  c = valid();
+  c.loss = "ce";
+  c.dice = "batch";
+  CHECK_THROWS_WITH(validate_config(c, {"loss", "dice"}), doctest::Contains("--loss ce has none"));
+  c = valid();
+  c.phantom_contrast = 4;
+  CHECK_NOTHROW(validate_config(c, {"phantom-contrast"}));
+  c.phantom_contrast = 20;
+  CHECK_THROWS_WITH(validate_config(c, {"phantom-contrast"}),
+                    doctest::Contains("--phantom-contrast must be in [0.25, 10], got 20"));
+  c = valid();
+  c.phantoms = 0;
+  c.data = "/some/where";
+  c.phantom_contrast = 4;
+  CHECK_THROWS_WITH(validate_config(c, {"data", "phantom-contrast"}),
+                    doctest::Contains("--phantom-contrast applies to --phantoms only"));
 #if !defined(FCNLAB_WITH_CUDA_KERNELS)
   c = valid();
   c.device = "cuda";
