@@ -37,10 +37,22 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y
   });
 }
 
+// Also conv_transpose2d's forward. With a stride and dilation 1 the phase-decomposed GEMM
+// (conv2d.cuh) skips the taps no dy pixel reaches: (sh * sw) fewer multiply-adds, FCN-32s's
+// upscore 1024x fewer. Dilated convs (and a phase count past the grid) take the plain gather.
 void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const Conv2dOptions& o) {
   const ConvGeom c = geometry(dx, w, dy, o);
+  const bool phased = c.dh == 1 && c.dw == 1 && (c.sh > 1 || c.sw > 1) &&
+                      int64_t(c.G) * c.sh * c.sw <= 4096;
   dispatch_floating(dy.dtype(), "conv2d_backward_data", [&](auto tag) {
     using T = decltype(tag);
+    if (phased) {
+      const PhaseGeom pg = phase_geometry(c);
+      run_tiled_gemm<T>(int64_t(c.G) * c.sh * c.sw, c.Cg, int64_t(c.N) * pg.Hp * pg.Wp,
+                        int64_t(c.Kg) * pg.Tr * pg.Ts, PhaseWeightRows<T>{w.data<T>(), pg},
+                        PhaseGradCols<T>{dy.data<T>(), pg}, PhaseStore<T>{dx.data<T>(), pg});
+      return;
+    }
     run_tiled_gemm<T>(c.G, c.Cg, int64_t(c.N) * c.H * c.W, int64_t(c.Kg) * c.R * c.S,
                       BwdDataWeightRows<T>{w.data<T>(), c}, BwdDataGradCols<T>{dy.data<T>(), c},
                       BwdDataStore<T>{dx.data<T>(), c});

@@ -6,6 +6,9 @@
 //   backward data:   dx[g] (Cg x N*H*W) = w[g]^T (Cg x Kg*R*S) * gather(dy)[g] (Kg*R*S x N*H*W),
 //                    the gather reading dy[p, q] with h = p*sh - ph + r*dh (zero where no p fits),
 //                    so every dx element is written once: no col2im scatter, no atomics.
+//                    With a stride (and dilation 1) most (r, s) taps of a dx pixel find no p: the
+//                    phase-decomposed form below skips them (it is also conv_transpose2d's forward:
+//                    FCN-32s's 64x64 stride-32 upscore does 4 taps per channel instead of 4096).
 //   backward weight: dw[g] (Kg x Cg*R*S) = dy[g] (Kg x N*P*Q) * im2col(x)[g]^T (N*P*Q x Cg*R*S)
 #pragma once
 #include <cstdint>
@@ -119,6 +122,97 @@ struct BwdDataStore {
     const int hw = c.H * c.W;
     const int n = j / hw, rem = j - n * hw;
     dx[(int64_t(n) * c.C + int64_t(g) * c.Cg + m) * hw + rem] = v;
+  }
+};
+
+// ---- backward data, phase-decomposed (stride > 1, dilation 1). The dx pixels split into
+// sh x sw phases by (h + ph) mod sh and (w + pw) mod sw; every pixel of phase (a, b) is reached by
+// the same taps r = a, a + sh, ... and s = b, b + sw, ..., so each phase is a dense GEMM with
+// K = Kg * Tr * Ts (Tr = ceil(R / sh)), run with the phase as an extra group:
+//   dx[g, phase] (Cg x N*Hp*Wp) = w_phase[g]^T (Cg x Kg*Tr*Ts) * dy_phase[g] (Kg*Tr*Ts x N*Hp*Wp)
+// with Hp = ceil(H / sh). Phases with fewer rows than Hp leave their last columns idle; taps past
+// R load zero weights (a phase with no tap at all writes zeros: no dy reaches those pixels).
+struct PhaseGeom {
+  ConvGeom c;
+  int Hp, Wp;  // rows / columns of the largest phase
+  int Tr, Ts;  // taps per phase
+  // Group gz -> conv group g and phase (a, b); the phase's first dx row is h0, and its dy row
+  // for tap t = 0 is p0 (p = p0 + i - t for the phase's i-th row and tap t).
+  struct Phase { int g, a, b, h0, w0, p0, q0; };
+  __device__ Phase phase(int gz) const {
+    const int per = c.sh * c.sw, ph = gz % per;
+    Phase f;
+    f.g = gz / per, f.a = ph / c.sw, f.b = ph % c.sw;
+    f.h0 = ((f.a - c.ph) % c.sh + c.sh) % c.sh;
+    f.w0 = ((f.b - c.pw) % c.sw + c.sw) % c.sw;
+    f.p0 = (f.h0 + c.ph - f.a) / c.sh;
+    f.q0 = (f.w0 + c.pw - f.b) / c.sw;
+    return f;
+  }
+};
+
+inline PhaseGeom phase_geometry(const ConvGeom& c) {
+  return {c, (c.H + c.sh - 1) / c.sh, (c.W + c.sw - 1) / c.sw, (c.R + c.sh - 1) / c.sh,
+          (c.S + c.sw - 1) / c.sw};
+}
+
+// A(m = dx channel within the group, k = (kk, t, u)) = w[g*Kg + kk, m, a + t*sh, b + u*sw].
+template <class T>
+struct PhaseWeightRows {
+  const T* w;
+  PhaseGeom pg;
+  struct Ctx { const T* row; int a, b; };
+  __device__ Ctx row(int gz, int m) const {
+    const auto f = pg.phase(gz);
+    const ConvGeom& c = pg.c;
+    return {w + (int64_t(f.g) * c.Kg * c.Cg + m) * c.R * c.S, f.a, f.b};
+  }
+  __device__ T load(const Ctx& x, int k) const {
+    const ConvGeom& c = pg.c;
+    const int tu = pg.Tr * pg.Ts;
+    const int kk = k / tu, rem = k - kk * tu, t = rem / pg.Ts, u = rem - t * pg.Ts;
+    const int r = x.a + t * c.sh, s = x.b + u * c.sw;
+    return (r < c.R && s < c.S) ? x.row[int64_t(kk) * c.Cg * c.R * c.S + r * c.S + s] : T(0);
+  }
+};
+
+// B(k = (kk, t, u), column (n, i, j)) = dy[n, g*Kg + kk, p0 + i - t, q0 + j - u] (0 outside).
+template <class T>
+struct PhaseGradCols {
+  const T* dy;
+  PhaseGeom pg;
+  struct Ctx { int64_t base; int p, q; bool ok; };
+  __device__ Ctx col(int gz, int j) const {
+    const auto f = pg.phase(gz);
+    const ConvGeom& c = pg.c;
+    const int per_n = pg.Hp * pg.Wp;
+    const int n = j / per_n, rem = j - n * per_n, i = rem / pg.Wp, jj = rem - i * pg.Wp;
+    const bool ok = f.h0 + i * c.sh < c.H && f.w0 + jj * c.sw < c.W;
+    return {(int64_t(n) * c.K + int64_t(f.g) * c.Kg) * c.P * c.Q, f.p0 + i, f.q0 + jj, ok};
+  }
+  __device__ T load(const Ctx& x, int k) const {
+    const ConvGeom& c = pg.c;
+    const int tu = pg.Tr * pg.Ts;
+    const int kk = k / tu, rem = k - kk * tu, t = rem / pg.Ts, u = rem - t * pg.Ts;
+    const int p = x.p - t, q = x.q - u;
+    return (x.ok && p >= 0 && p < c.P && q >= 0 && q < c.Q)
+               ? dy[x.base + (int64_t(kk) * c.P + p) * c.Q + q]
+               : T(0);
+  }
+};
+
+// dx[n, g*Cg + m, h0 + i*sh, w0 + j*sw] = acc, for the columns that exist in this phase.
+template <class T>
+struct PhaseStore {
+  T* dx;
+  PhaseGeom pg;
+  __device__ void operator()(int gz, int m, int j, T v) const {
+    const auto f = pg.phase(gz);
+    const ConvGeom& c = pg.c;
+    const int per_n = pg.Hp * pg.Wp;
+    const int n = j / per_n, rem = j - n * per_n, i = rem / pg.Wp, jj = rem - i * pg.Wp;
+    const int h = f.h0 + i * c.sh, w = f.w0 + jj * c.sw;
+    if (h < c.H && w < c.W) dx[((int64_t(n) * c.C + int64_t(f.g) * c.Cg + m) * c.H + h) * c.W + w] = v;
   }
 };
 

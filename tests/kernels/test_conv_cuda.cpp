@@ -37,6 +37,11 @@ const ConvCase kCases[] = {
     {1, 3, 11, 10, 4, 5, 5, {3, 2, 2, 1, 1, 1, 1}},  // large kernel, stride 3x2
     {1, 2, 4, 4, 130, 2, 2, Conv2dOptions::make(2, 1)},  // K > one 128-row tile
     {2, 1, 13, 12, 2, 3, 3, Conv2dOptions::make(1, 1)},  // N*P*Q = 312 > two column tiles
+    // strided (backward data by phases): a 1x1 kernel leaves phases with no tap at all, an input
+    // that is not a multiple of the stride leaves ragged phases, pad shifts the phase origins
+    {1, 3, 9, 7, 2, 1, 1, Conv2dOptions::make(2, 0)},
+    {2, 2, 11, 10, 3, 3, 3, {4, 3, 1, 2, 1, 1, 1}},   // stride 4x3 > kernel, pad 1x2
+    {1, 4, 12, 12, 4, 8, 8, {4, 4, 2, 2, 1, 1, 2}},   // kernel 2x stride, pad, groups 2
 };
 
 Shape out_shape(const ConvCase& c) {
@@ -139,6 +144,8 @@ TEST_CASE("cuda conv_transpose2d (the conv adjoint) matches the CPU, with output
       {1, 3, 3, 3, 3, 4, ConvTranspose2dOptions::make(2, 0)},        // FCN upscore shape
       {2, 4, 3, 4, 6, 3, ConvTranspose2dOptions::make(2, 1, 1, 2)},  // output_padding, groups
       {1, 2, 4, 3, 3, 3, {3, 2, 1, 0, 2, 1, 1, 2, 1}},               // strides 3x2, dilation 1x2
+      {1, 2, 2, 3, 2, 16, ConvTranspose2dOptions::make(8, 4)},       // FCN-8s upscore8 (16, 8), padded
+      {2, 2, 3, 2, 2, 5, ConvTranspose2dOptions::make(3, 1, 2)},     // R not a multiple of the stride
   };
   for (DType dt : {DType::f32, DType::f64}) {
     for (const TCase& c : cases) {

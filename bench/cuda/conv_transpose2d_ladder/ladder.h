@@ -20,8 +20,8 @@ inline constexpr ConvTRung kConvTransposeLadder[] = {
     {"v1_scatter_atomic", convt_v1_scatter_atomic},
     {"v2_gather", convt_v2_gather},
     {"v3_gather_strided", convt_v3_gather_strided},
-    {"v4_dense_gemm (shipped)", convt_v4_dense_gemm},
-    {"v5_phase_gemm", convt_v5_phase_gemm},
+    {"v4_dense_gemm", convt_v4_dense_gemm},
+    {"v5_phase_gemm (shipped)", convt_v5_phase_gemm},
 };
 
 }  // namespace fcnlab::ladder
