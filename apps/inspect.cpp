@@ -36,8 +36,8 @@ int inspect_dataset(const std::string& dir, const Args& rest) {
   namespace siim = fcnlab::data::siim;
   const siim::Release release = siim::detect_release(dir);  // PNG or DICOM+RLE, else an error
   fcnlab::data::Inspection ins = release == siim::Release::png
-                                     ? fcnlab::data::SiimPngDataset::open(dir).inspect()
-                                     : fcnlab::data::SiimDicomDataset::open(dir).inspect();
+                                     ? fcnlab::data::SiimPngDataset::open(dir).inspect(0, true)
+                                     : fcnlab::data::SiimDicomDataset::open(dir).inspect(0, true);
   std::cout << "release: " << siim::release_name(release) << "\n";
   std::cout << "data set: " << dir << "\n" << ins.summary.str();
   if (ins.problems.empty()) {

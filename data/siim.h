@@ -89,8 +89,9 @@ class SiimPngDataset {
   // an Error naming the file.
   SiimSample load(const SiimRecord& r) const;
 
-  // Reads every listed file (threads: 0 = OpenMP default) and lists every problem.
-  Inspection inspect(int threads = 0) const;
+  // Reads every listed file (threads: 0 = OpenMP default) and lists every problem; with
+  // show_progress a progress bar on stderr (engine/progress.h).
+  Inspection inspect(int threads = 0, bool show_progress = false) const;
 
  private:
   std::string root_;

@@ -10,6 +10,7 @@
 
 #include "data/dicom.h"
 #include "engine/error.h"
+#include "engine/progress.h"
 
 namespace fcnlab::data {
 
@@ -84,7 +85,7 @@ SiimSample SiimDicomDataset::load(size_t i) const {
   return s;
 }
 
-Inspection SiimDicomDataset::inspect(int threads) const {
+Inspection SiimDicomDataset::inspect(int threads, bool show_progress) const {
   struct Case {
     int w = 0, h = 0;
     int64_t foreground = 0;
@@ -92,18 +93,26 @@ Inspection SiimDicomDataset::inspect(int threads) const {
   };
   std::vector<Case> cases(records_.size());
   const int nthreads = threads > 0 ? threads : omp_get_max_threads();
+  Progress progress(static_cast<int64_t>(records_.size()), 1, "inspect");
+  int64_t done = 0;
 #pragma omp parallel for schedule(dynamic, 4) num_threads(nthreads)
   for (size_t i = 0; i < records_.size(); ++i) {
-    if (records_[i].file.empty()) continue;  // already a missing_image problem
-    try {
-      SiimSample s = load(i);
-      cases[i].w = s.image.width;
-      cases[i].h = s.image.height;
-      for (uint8_t v : s.mask.pixels) cases[i].foreground += v != 0;
-    } catch (const std::exception& e) {
-      cases[i].error = e.what();
+    if (!records_[i].file.empty()) {  // else already a missing_image problem
+      try {
+        SiimSample s = load(i);
+        cases[i].w = s.image.width;
+        cases[i].h = s.image.height;
+        for (uint8_t v : s.mask.pixels) cases[i].foreground += v != 0;
+      } catch (const std::exception& e) {
+        cases[i].error = e.what();
+      }
+    }
+    if (show_progress) {
+#pragma omp critical(fcnlab_inspect_progress)
+      progress.update(++done);
     }
   }
+  if (show_progress) progress.finish();
   Inspection out;
   out.problems = problems_;
   DatasetSummary& s = out.summary;

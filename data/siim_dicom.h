@@ -38,7 +38,7 @@ class SiimDicomDataset {
   // Decodes every case (threads: 0 = OpenMP default) and lists every problem: the index's,
   // unreadable DICOMs, RLE rows that do not fit their image, sizes other than the common one.
   // The summary counts all cases as train (the release's masks are for its train split).
-  Inspection inspect(int threads = 0) const;
+  Inspection inspect(int threads = 0, bool show_progress = false) const;
 
  private:
   std::string images_dir_, rle_csv_;

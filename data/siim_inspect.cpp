@@ -11,6 +11,7 @@
 
 #include "data/siim.h"
 #include "engine/error.h"
+#include "engine/progress.h"
 
 namespace fcnlab::data {
 namespace {
@@ -36,7 +37,7 @@ std::string pct(double f) {
 
 }  // namespace
 
-Inspection SiimPngDataset::inspect(int threads) const {
+Inspection SiimPngDataset::inspect(int threads, bool show_progress) const {
   namespace fs = std::filesystem;
   std::vector<const SiimRecord*> all;
   for (const SiimRecord& r : train_) all.push_back(&r);
@@ -44,6 +45,8 @@ Inspection SiimPngDataset::inspect(int threads) const {
   std::vector<FileCheck> checks(all.size());
 
   const int nthreads = threads > 0 ? threads : omp_get_max_threads();
+  Progress progress(static_cast<int64_t>(all.size()), 1, "inspect");
+  int64_t done = 0;
 #pragma omp parallel for schedule(dynamic, 8) num_threads(nthreads)
   for (size_t i = 0; i < all.size(); ++i) {
     FileCheck& c = checks[i];
@@ -74,8 +77,13 @@ Inspection SiimPngDataset::inspect(int threads) const {
         c.mask_error = strip_path(e.what(), mp);
       }
     }
+    if (show_progress) {
+#pragma omp critical(fcnlab_inspect_progress)
+      progress.update(++done);  // an image and its mask per step
+    }
   }
 
+  if (show_progress) progress.finish();
   Inspection out;
   out.problems = csv_problems_;
   DatasetSummary& s = out.summary;

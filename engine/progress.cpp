@@ -19,11 +19,13 @@ std::string format_duration(double s) {
   return buf;
 }
 
-Progress::Progress(int64_t total, int64_t items_per_step, std::string label, int64_t plain_every)
+Progress::Progress(int64_t total, int64_t items_per_step, std::string label, int64_t plain_every,
+                   std::string unit)
     : total_(total > 0 ? total : 1),
       items_per_step_(items_per_step),
       plain_every_(plain_every > 0 ? plain_every : std::max<int64_t>(1, total / 10)),
       label_(std::move(label)),
+      unit_(std::move(unit)),
       tty_(isatty(STDERR_FILENO) == 1),
       start_(std::chrono::steady_clock::now()) {}
 
@@ -40,9 +42,12 @@ std::string Progress::line(int64_t done, const std::string& extra, bool bar) con
   const double frac = static_cast<double>(done) / static_cast<double>(total_);
   const double e = elapsed_seconds();
   const double eta = done > 0 ? e / static_cast<double>(done) * static_cast<double>(total_ - done) : NAN;
-  char stats[160];
-  std::snprintf(stats, sizeof stats, "%3.0f%% %lld/%lld  %.1f img/s  elapsed %s  ETA %s", 100 * frac,
-                static_cast<long long>(done), static_cast<long long>(total_), items_per_second(),
+  char rate[64] = "";
+  if (items_per_step_ > 0)
+    std::snprintf(rate, sizeof rate, "  %.1f %s/s", items_per_second(), unit_.c_str());
+  char stats[224];
+  std::snprintf(stats, sizeof stats, "%3.0f%% %lld/%lld%s  elapsed %s  ETA %s", 100 * frac,
+                static_cast<long long>(done), static_cast<long long>(total_), rate,
                 format_duration(e).c_str(), format_duration(eta).c_str());
   std::string s = label_ + " ";
   if (bar) {

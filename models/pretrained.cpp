@@ -246,7 +246,8 @@ std::string sha256_with_progress(const std::string& path, int64_t size) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   FCNLAB_CHECK(f, "pretrained weights '", path, "': cannot open the file");
   constexpr int64_t kChunk = 16 << 20;
-  Progress progress(std::max<int64_t>(1, (size + kChunk - 1) / kChunk), 1, "sha256", 8);
+  Progress progress(std::max<int64_t>(1, (size + kChunk - 1) / kChunk), kChunk >> 20, "sha256", 8,
+                    "MiB");
   Sha256 h;
   std::vector<char> buf(static_cast<size_t>(kChunk));
   int64_t step = 0;

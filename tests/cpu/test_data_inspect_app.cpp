@@ -73,6 +73,9 @@ TEST_CASE("inspect app: --dataset exits 0 on a clean set and 1 on any problem") 
   RunResult ok = run_inspect("--dataset " + q(root), dir.path());
   CHECK(ok.code == 0);
   CHECK(ok.out.find("problems: none") != std::string::npos);
+  // progress while it reads (plain lines: the log is not a terminal), the last at 8 of 8
+  CHECK(ok.out.find("inspect 100% 8/8  ") != std::string::npos);
+  CHECK(ok.out.find(" img/s  elapsed ") != std::string::npos);
 
   SUBCASE("a corrupt image") {
     fs::resize_file(ds.image_path(neg), fs::file_size(ds.image_path(neg)) / 2);
