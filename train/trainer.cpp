@@ -350,6 +350,7 @@ TrainResult run_training(const TrainConfig& c) {
   // ---- everything that can be checked before writing anything
   Checkpoint resume_ck;
   json train_state;
+  int resumed_epochs = 0;  // the --epochs the resumed run was planned with (0: not resuming)
   if (resuming) {
     resume_ck = load_checkpoint(c.resume);
     FCNLAB_CHECK(resume_ck.meta.is_object() && resume_ck.meta.contains("train"), c.resume,
@@ -359,6 +360,9 @@ TrainResult run_training(const TrainConfig& c) {
                  ": holds no optimizer state (best.safetensors keeps only the weights); resume ",
                  "from last.safetensors");
     train_state = resume_ck.meta.at("train");
+    const json& stored_config = resume_ck.meta.value("config", json::object());
+    if (stored_config.contains("epochs") && stored_config.at("epochs").is_number_integer())
+      resumed_epochs = stored_config.at("epochs").get<int>();
   }
   if (!c.data.empty())
     FCNLAB_CHECK(fs::is_directory(c.data), "--data '", c.data,
@@ -492,9 +496,20 @@ TrainResult run_training(const TrainConfig& c) {
               split.train.size(), split.val.size(), data_root.c_str(), c.size, c.size, c.epochs,
               static_cast<long long>(steps_per_epoch), c.batch, c.accum, c.optimizer.c_str(),
               schedule.str().c_str(), c.loss.c_str(), dev.str().c_str());
-  if (resuming)
+  if (resuming) {
     std::printf("fcnlab-train: resuming %s at epoch %d (step %lld)\n", c.resume.c_str(),
                 start_epoch, static_cast<long long>(global_step));
+    // More epochs than the run was planned with stretch a decaying schedule: say what that does
+    // to the learning rate from here on, so the jump in the step log is no surprise.
+    if (resumed_epochs > 0 && resumed_epochs != c.epochs) {
+      const LrSchedule planned = make_schedule(c, steps_per_epoch * resumed_epochs);
+      std::printf("fcnlab-train: note: --epochs %d, the resumed run was planned for %d: the learning-rate "
+                  "schedule now spans %d epochs, so at step %lld the rate is %s (the original plan: %s)\n",
+                  c.epochs, resumed_epochs, c.epochs, static_cast<long long>(global_step),
+                  format_metric(c.lr * schedule.factor(global_step)).c_str(),
+                  format_metric(c.lr * planned.factor(global_step)).c_str());
+    }
+  }
   std::fflush(stdout);
 
   for (int epoch = start_epoch; epoch <= c.epochs; ++epoch) {

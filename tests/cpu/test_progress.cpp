@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/progress.h"
+#include "tests/common/capture.h"
 #include "tests/common/temp_dir.h"
 
 using namespace fcnlab;
@@ -19,21 +20,7 @@ namespace {
 // Runs fn with stderr sent to a file; returns what it wrote.
 template <class F>
 std::string capture_stderr(const test::TempDir& dir, F fn) {
-  const std::string path = dir / "stderr.txt";
-  std::fflush(stderr);
-  const int saved = dup(STDERR_FILENO);
-  FILE* f = std::fopen(path.c_str(), "w");
-  REQUIRE(f != nullptr);
-  dup2(fileno(f), STDERR_FILENO);
-  fn();
-  std::fflush(stderr);
-  dup2(saved, STDERR_FILENO);
-  close(saved);
-  std::fclose(f);
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return test::capture_fd(STDERR_FILENO, dir, fn);
 }
 
 int count_lines(const std::string& s) {

@@ -11,6 +11,7 @@
 
 #include "data/phantom.h"
 #include "engine/serialize/checkpoint.h"
+#include "tests/common/capture.h"
 #include "tests/common/temp_dir.h"
 #include "train/model_io.h"
 #include "train/trainer.h"
@@ -171,6 +172,15 @@ TEST_CASE("train: --resume continues with exactly the losses of an uninterrupted
   CHECK(run_cli({"--resume", dir / "split/last.safetensors", "--epochs", "4", "--lr", "0.5"}) == 1);
   CHECK(run_cli({"--resume", dir / "split/last.safetensors", "--epochs", "4", "--width", "0.125"}) == 1);
   CHECK(load_checkpoint(dir / "split/last.safetensors").meta.at("train").at("epoch") == 3);
+  // One more epoch than planned stretches the poly schedule: the run says what that does to the
+  // rate (the 6-step plan had decayed to 0 at step 6; the 8-step one has not).
+  const std::string out = test::capture_fd(STDOUT_FILENO, dir, [&] {
+    CHECK(run_cli({"--resume", dir / "split/last.safetensors", "--epochs", "4"}) == 0);
+  });
+  CHECK(out.find("note: --epochs 4, the resumed run was planned for 3: the learning-rate schedule "
+                 "now spans 4 epochs, so at step 6 the rate is") != std::string::npos);
+  CHECK(out.find("(the original plan: 0)") != std::string::npos);
+  CHECK(load_checkpoint(dir / "split/last.safetensors").meta.at("train").at("epoch") == 4);
 }
 
 TEST_CASE("train: output folder contents, tuned post-processing in the checkpoint, model_io round trip") {
