@@ -7,7 +7,9 @@
 // Rates and ratios use the median iteration (counter median_ms; Google Benchmark's own time
 // column is the mean). Counters: TFLOP/s (convs), GB/s (memory-bound ops), pct_of_cudnn (hand rows: cuDNN time /
 // hand time x 100, from the cuDNN row of the same shape run just before), pct_of_copy (GB/s as
-// a percentage of the measured device-to-device copy bandwidth).
+// a percentage of the measured device-to-device copy bandwidth). Rows ending in /hand-gemm and
+// /hand-direct force one of conv2d's two forward kernels (FCNLAB_CONV_FORWARD); /hand is the
+// automatic choice, the one the engine ships.
 // Kernels that are still stubs (kernels/cuda/pending.cu) report an error row, never a number.
 // Own flags (before Google Benchmark's): --batches=1,8  --iters=N (timed iterations, default 20).
 // Usage: fcnlab-bench --benchmark_out=bench.json --benchmark_out_format=json
@@ -151,6 +153,16 @@ const std::vector<ConvLayer> kConvLayers = {
     {"conv5_x", 512, 512, 44, 3, 1, 1},   {"fc6", 512, 4096, 22, 7, 1, 0},
     {"fc7", 4096, 4096, 16, 1, 1, 0},
 };
+// Small reductions, where conv2d's forward may take the direct kernel instead of the implicit
+// GEMM (kernels.h conv2d_forward_path_for): the first conv on a grey X-ray, FCN-8s's 2-class score
+// layers at 500x500 and a 2-class 1x1 head at full resolution (U-Net). Each is timed with the
+// automatic choice ("hand") and with either kernel forced ("hand-gemm", "hand-direct"), as is
+// conv1_1 of the list above, so a GPU run shows whether the automatic rule picks the faster one.
+const std::vector<ConvLayer> kSmallConvs = {
+    {"conv1_1_grey", 1, 64, 500, 3, 1, 100}, {"score_pool3", 256, 2, 88, 1, 1, 0},
+    {"score_pool4", 512, 2, 44, 1, 1, 0},    {"score_fr", 4096, 2, 16, 1, 1, 0},
+    {"head_1x1_64to2", 64, 2, 500, 1, 1, 0},
+};
 // Transposed convolutions (run as conv2d_backward_data): FCN-32s upscore and FCN-16s/8s upscore2.
 struct Upsample {
   const char* name;
@@ -168,7 +180,16 @@ const std::vector<Upsample> kUpsamples = {{"upscore32_64x64_s32", 21, 16, 64, 32
 enum class Pass { fwd, bwd_data, bwd_filter };
 const char* pass_name(Pass p) { return p == Pass::fwd ? "fwd" : p == Pass::bwd_data ? "bwd_data" : "bwd_filter"; }
 
-void bench_conv(benchmark::State& state, ConvLayer L, Pass pass, int64_t N, bool use_cudnn) {
+// Sets conv2d's forward path for one benchmark, restoring the previous one after.
+struct ForwardPathScope {
+  kc::ConvForwardPath saved = kc::conv_forward_path();
+  explicit ForwardPathScope(kc::ConvForwardPath p) { kc::set_conv_forward_path(p); }
+  ~ForwardPathScope() { kc::set_conv_forward_path(saved); }
+};
+
+void bench_conv(benchmark::State& state, ConvLayer L, Pass pass, int64_t N, bool use_cudnn,
+                kc::ConvForwardPath path = kc::ConvForwardPath::automatic) {
+  ForwardPathScope scope(path);
   const Conv2dOptions o = Conv2dOptions::make(L.stride, L.pad);
   const int64_t P = conv_output_size(L.H, L.R, L.stride, L.pad, 1);
   Tensor x = rand_cuda({N, L.C, L.H, L.H}, -1, 1, 1), w = rand_cuda({L.K, L.C, L.R, L.R}, -0.1, 0.1, 2);
@@ -325,6 +346,19 @@ void register_all(const std::vector<int64_t>& batches) {
           add(std::string("conv2d_") + pass_name(p) + "/" + L.name + nb + (cd ? "/cudnn" : "/hand"),
               [=](benchmark::State& s) { bench_conv(s, L, p, N, cd); });
         }
+    // The forward's two hand-written kernels side by side where the direct one may win.
+    // (The cuDNN row runs first: the hand rows' pct_of_cudnn needs its time.)
+    const auto fwd_variants = [&](const ConvLayer& L, bool with_own_rows) {
+      const std::string base = std::string("conv2d_fwd/") + L.name + nb;
+      if (with_own_rows && have_cudnn)
+        add(base + "/cudnn", [=](benchmark::State& s) { bench_conv(s, L, Pass::fwd, N, true); });
+      if (with_own_rows) add(base + "/hand", [=](benchmark::State& s) { bench_conv(s, L, Pass::fwd, N, false); });
+      for (kc::ConvForwardPath p : {kc::ConvForwardPath::gemm, kc::ConvForwardPath::direct})
+        add(base + "/hand-" + kc::conv_forward_path_name(p),
+            [=](benchmark::State& s) { bench_conv(s, L, Pass::fwd, N, false, p); });
+    };
+    fwd_variants(kConvLayers.front(), false);  // conv1_1: its hand and cuDNN rows are above
+    for (const ConvLayer& L : kSmallConvs) fwd_variants(L, true);
     for (const Upsample& U : kUpsamples)
       for (bool cd : {true, false}) {
         if (cd && !have_cudnn) continue;

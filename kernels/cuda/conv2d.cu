@@ -1,6 +1,9 @@
 // cuda/conv2d.cu — launchers of the implicit-GEMM convolutions (conv2d.cuh over the tiled engine
-// of gemm.cuh) and of the channel-bias kernels. Shapes were checked by engine/ops/conv.cpp.
+// of gemm.cuh), of the direct forward kernel for small reductions, and of the channel-bias
+// kernels. Shapes were checked by engine/ops/conv.cpp.
 #include "kernels/cuda/kernels.h"
+
+#include <algorithm>
 
 #include "kernels/cuda/conv2d.cuh"
 #include "kernels/cuda/gemm_launch.cuh"
@@ -23,13 +26,91 @@ ConvGeom geometry(const Tensor& x, const Tensor& w, const Tensor& y, const Conv2
   return c;
 }
 
+// The direct kernel's stage (conv2d.cuh): cb planes of th x tw inputs and cb x KB x R x S weights.
+constexpr size_t kDirectStageBytes = 48 * 1024;  // the dynamic shared memory a launch gets without opt-in
+
+int direct_kb(int Kg) { return Kg <= 2 ? 2 : Kg <= 8 ? 8 : 16; }
+
+// The launch geometry of the direct kernel; cb = 0 when one channel's stage alone exceeds
+// kDirectStageBytes (a large kernel, stride or dilation), where only the GEMM can run.
+DirectGeom direct_geometry(const ConvGeom& c, size_t elem_bytes) {
+  DirectGeom d{};
+  d.c = c;
+  d.tiles_q = (c.Q + kDirectTile - 1) / kDirectTile;
+  const int kb = direct_kb(c.Kg);
+  d.k_chunks = (c.Kg + kb - 1) / kb;
+  const int64_t th = int64_t(kDirectTile - 1) * c.sh + int64_t(c.R - 1) * c.dh + 1;
+  const int64_t tw = int64_t(kDirectTile - 1) * c.sw + int64_t(c.S - 1) * c.dw + 1;
+  const int64_t per_channel = (th * tw + int64_t(kb) * c.R * c.S) * int64_t(elem_bytes);
+  if (per_channel > int64_t(kDirectStageBytes)) return d;  // cb = 0
+  d.th = static_cast<int>(th), d.tw = static_cast<int>(tw);
+  d.cb = static_cast<int>(std::min<int64_t>({c.Cg, 16, int64_t(kDirectStageBytes) / per_channel}));
+  return d;
+}
+
+size_t direct_stage_bytes(const DirectGeom& d, size_t elem_bytes) {
+  return size_t(d.cb) * (size_t(d.th) * d.tw + size_t(direct_kb(d.c.Kg)) * d.c.R * d.c.S) * elem_bytes;
+}
+
+ConvForwardPath forward_path(const ConvGeom& c, size_t elem_bytes) {
+  const ConvForwardPath want = conv_forward_path();
+  if (want == ConvForwardPath::gemm) return want;
+  const bool fits = direct_geometry(c, elem_bytes).cb > 0;
+  if (want == ConvForwardPath::direct) {
+    FCNLAB_CHECK(fits, "conv2d forward: the direct kernel cannot stage a ", c.R, "x", c.S,
+                 " kernel at stride ", c.sh, "x", c.sw, " and dilation ", c.dh, "x", c.dw,
+                 " in ", kDirectStageBytes / 1024, " KiB of shared memory (FCNLAB_CONV_FORWARD=direct); ",
+                 "use gemm or auto");
+    return want;
+  }
+  const bool small = int64_t(c.Cg) * c.R * c.S <= 64 && c.Kg <= 64;
+  return small && fits ? ConvForwardPath::direct : ConvForwardPath::gemm;
+}
+
+template <class T, int KB>
+void launch_direct(const DirectGeom& d, const T* x, const T* w, const T* bias, T* y) {
+  const ConvGeom& c = d.c;
+  const int64_t tiles = int64_t((c.P + kDirectTile - 1) / kDirectTile) * d.tiles_q;
+  const int64_t rows = int64_t(c.N) * d.k_chunks;
+  FCNLAB_CHECK(tiles < (int64_t(1) << 31) && rows <= 65535 && c.G <= 65535,
+               "conv2d direct: grid ", tiles, " x ", rows, " x ", c.G, " exceeds the launch limits");
+  const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(rows), static_cast<unsigned>(c.G));
+  const dim3 block(kDirectTile, kDirectTile);
+  FCNLAB_LAUNCH_CHECKED((conv2d_direct_kernel<T, KB>), grid, block, direct_stage_bytes(d, sizeof(T)),
+                        x, w, bias, y, d);
+}
+
 }  // namespace
+
+ConvForwardPath conv2d_forward_path_for(const Shape& x, const Shape& w, const Conv2dOptions& o,
+                                        DType dt) {
+  ConvGeom c{};
+  c.N = static_cast<int>(x[0]), c.C = static_cast<int>(x[1]);
+  c.H = static_cast<int>(x[2]), c.W = static_cast<int>(x[3]);
+  c.K = static_cast<int>(w[0]), c.R = static_cast<int>(w[2]), c.S = static_cast<int>(w[3]);
+  c.P = static_cast<int>(conv_output_size(c.H, c.R, o.stride_h, o.pad_h, o.dilation_h));
+  c.Q = static_cast<int>(conv_output_size(c.W, c.S, o.stride_w, o.pad_w, o.dilation_w));
+  c.G = o.groups, c.Cg = c.C / o.groups, c.Kg = c.K / o.groups;
+  c.sh = o.stride_h, c.sw = o.stride_w, c.ph = o.pad_h, c.pw = o.pad_w;
+  c.dh = o.dilation_h, c.dw = o.dilation_w;
+  return forward_path(c, dtype_size(dt));
+}
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y,
                     const Conv2dOptions& o) {
   const ConvGeom c = geometry(x, w, y, o);
+  if (c.N == 0 || c.K == 0 || c.P == 0 || c.Q == 0) return;
   dispatch_floating(x.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
+    if (forward_path(c, sizeof(T)) == ConvForwardPath::direct) {
+      const DirectGeom d = direct_geometry(c, sizeof(T));
+      const T* bias = b.defined() ? b.data<T>() : nullptr;
+      const int kb = direct_kb(c.Kg);
+      if (kb == 2) launch_direct<T, 2>(d, x.data<T>(), w.data<T>(), bias, y.data<T>());
+      if (kb == 8) launch_direct<T, 8>(d, x.data<T>(), w.data<T>(), bias, y.data<T>());
+      if (kb == 16) launch_direct<T, 16>(d, x.data<T>(), w.data<T>(), bias, y.data<T>());
+      return;
+    }
     const int crs = c.Cg * c.R * c.S;
     run_tiled_gemm<T>(c.G, c.Kg, int64_t(c.N) * c.P * c.Q, crs, FwdWeightRows<T>{w.data<T>(), crs, c.Kg},
                       FwdImageCols<T>{x.data<T>(), c},

@@ -10,6 +10,8 @@
 //                    phase-decomposed form below skips them (it is also conv_transpose2d's forward:
 //                    FCN-32s's 64x64 stride-32 upscore does 4 taps per channel instead of 4096).
 //   backward weight: dw[g] (Kg x Cg*R*S) = dy[g] (Kg x N*P*Q) * im2col(x)[g]^T (N*P*Q x Cg*R*S)
+// The forward also has a direct kernel for small reductions (conv1_1, few-class score layers),
+// below the forward's GEMM loaders; conv2d.cu chooses between the two.
 #pragma once
 #include <cstdint>
 
@@ -72,6 +74,86 @@ struct FwdStore {
     y[(int64_t(n) * c.K + k) * pq + rem] = bias ? v + bias[k] : v;
   }
 };
+
+// ---- forward, direct (small reductions). When Cg*R*S is small the GEMM's 8-deep K slices are
+// mostly padding and its 128-row tile mostly idle (conv1_1: K = 27, 64 filters; a 1x1 score layer:
+// 2 filters). Here a block of 16 x 16 threads owns a 16 x 16 patch of output pixels of one image
+// and group, and KB filters of that group: per step it stages cb input planes of the patch's
+// receptive field (th x tw, halo included) and those planes' KB x R x S weights in shared memory,
+// then each thread adds its pixel's taps to KB accumulators (weights read as broadcasts).
+// Summation order per output: channel, r, s, as the CPU reference. The launcher (conv2d.cu)
+// sizes cb so that the stage fits in kDirectStageBytes.
+constexpr int kDirectTile = 16;
+
+struct DirectGeom {
+  ConvGeom c;
+  int tiles_q;   // patches across Q
+  int k_chunks;  // ceil(Kg / KB)
+  int cb;        // input channels staged per step
+  int th, tw;    // staged plane: (16 - 1) * stride + (R - 1) * dilation + 1 rows, likewise columns
+};
+
+template <class T, int KB>
+__global__ void __launch_bounds__(kDirectTile * kDirectTile)
+    conv2d_direct_kernel(const T* x, const T* w, const T* bias, T* y, DirectGeom d) {
+  FCNLAB_DYNAMIC_SHARED(T, smem);
+  const ConvGeom& c = d.c;
+  const int rs = c.R * c.S, plane = d.th * d.tw;
+  T* tile = smem;                 // cb planes of th x tw
+  T* wt = smem + d.cb * plane;    // cb x KB x R x S
+  const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * kDirectTile + tx;
+  const int tp = blockIdx.x / d.tiles_q, tq = blockIdx.x - tp * d.tiles_q;
+  const int n = blockIdx.y / d.k_chunks, chunk = blockIdx.y - n * d.k_chunks;
+  const int g = blockIdx.z;
+  const int p = tp * kDirectTile + ty, q = tq * kDirectTile + tx;
+  const bool live = p < c.P && q < c.Q;
+  const int h0 = tp * kDirectTile * c.sh - c.ph, w0 = tq * kDirectTile * c.sw - c.pw;
+  const int m0 = chunk * KB, kn = min(KB, c.Kg - m0);
+  const int64_t xbase = (int64_t(n) * c.C + int64_t(g) * c.Cg) * c.H * c.W;
+  const T* wg = w + (int64_t(g) * c.Kg + m0) * c.Cg * rs;
+
+  T acc[KB];
+FCNLAB_UNROLL
+  for (int kk = 0; kk < KB; ++kk) acc[kk] = T(0);
+
+  for (int c0 = 0; c0 < c.Cg; c0 += d.cb) {
+    const int cn = min(d.cb, c.Cg - c0);
+    for (int i = tid; i < cn * plane; i += kDirectTile * kDirectTile) {
+      const int ch = i / plane, rem = i - ch * plane, hh = rem / d.tw, ww = rem - hh * d.tw;
+      const int h = h0 + hh, wc = w0 + ww;
+      tile[i] = (h >= 0 && h < c.H && wc >= 0 && wc < c.W)
+                    ? x[xbase + (int64_t(c0 + ch) * c.H + h) * c.W + wc]
+                    : T(0);
+    }
+    for (int i = tid; i < cn * KB * rs; i += kDirectTile * kDirectTile) {
+      const int ch = i / (KB * rs), rem = i - ch * KB * rs, kk = rem / rs, t = rem - kk * rs;
+      wt[i] = kk < kn ? wg[(int64_t(kk) * c.Cg + c0 + ch) * rs + t] : T(0);
+    }
+    __syncthreads();
+    if (live) {
+      for (int ch = 0; ch < cn; ++ch) {
+        const T* in = tile + ch * plane + ty * c.sh * d.tw + tx * c.sw;
+        const T* wp = wt + ch * KB * rs;
+        for (int r = 0; r < c.R; ++r)
+          for (int s = 0; s < c.S; ++s) {
+            const T v = in[r * c.dh * d.tw + s * c.dw];
+            const int t = r * c.S + s;
+FCNLAB_UNROLL
+            for (int kk = 0; kk < KB; ++kk) acc[kk] += v * wp[kk * rs + t];
+          }
+      }
+    }
+    __syncthreads();  // the next step overwrites the stage
+  }
+  if (!live) return;
+FCNLAB_UNROLL
+  for (int kk = 0; kk < KB; ++kk) {
+    if (kk < kn) {
+      const int k = g * c.Kg + m0 + kk;
+      y[((int64_t(n) * c.K + k) * c.P + p) * c.Q + q] = bias ? acc[kk] + bias[k] : acc[kk];
+    }
+  }
+}
 
 // ---- backward data: A(c, (k, r, s)) = w[g*Kg + k, c, r, s]; B((k, r, s), (n, h, w)) = dy gather.
 template <class T>

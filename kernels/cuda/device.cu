@@ -276,4 +276,27 @@ void set_kernel_source(KernelSource s) {
   kernel_source_ref() = s;
 }
 
+namespace {
+ConvForwardPath initial_conv_forward_path() {
+  const char* env = std::getenv("FCNLAB_CONV_FORWARD");
+  return env && *env ? parse_conv_forward_path(env) : ConvForwardPath::automatic;
+}
+ConvForwardPath& conv_forward_path_ref() {
+  static ConvForwardPath p = initial_conv_forward_path();
+  return p;
+}
+}  // namespace
+
+ConvForwardPath parse_conv_forward_path(const std::string& s) {
+  if (s == "auto") return ConvForwardPath::automatic;
+  if (s == "gemm") return ConvForwardPath::gemm;
+  if (s == "direct") return ConvForwardPath::direct;
+  FCNLAB_FAIL("FCNLAB_CONV_FORWARD '", s, "': expected auto, gemm or direct");
+}
+const char* conv_forward_path_name(ConvForwardPath p) {
+  return p == ConvForwardPath::gemm ? "gemm" : p == ConvForwardPath::direct ? "direct" : "auto";
+}
+ConvForwardPath conv_forward_path() { return conv_forward_path_ref(); }
+void set_conv_forward_path(ConvForwardPath p) { conv_forward_path_ref() = p; }
+
 }  // namespace fcnlab::kernels::cuda

@@ -9,6 +9,7 @@
 #include "engine/ops/conv.h"
 #include "engine/ops/pool.h"
 #include "engine/tensor.h"
+#include "kernels/cuda/runtime.h"
 
 namespace fcnlab::kernels::cuda {
 
@@ -25,13 +26,20 @@ void sum_of_squares_into(const Tensor& x, double& result);
 // ---- gemm.cu: tiled SGEMM (linear, matmul, 1x1 convolutions)
 void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double beta, Tensor& c);
 
-// ---- conv2d.cu: implicit-GEMM convolution and its gradients
+// ---- conv2d.cu: implicit-GEMM convolution and its gradients; a direct forward kernel for
+// small reductions
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y,
                     const Conv2dOptions& o);
 void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const Conv2dOptions& o);
 void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, const Conv2dOptions& o);
 void conv_bias_backward(const Tensor& dy, Tensor& db);
 void add_channel_bias(Tensor& y, const Tensor& b);
+// The kernel conv2d_forward runs for x (N, C, H, W), w (K, C/G, R, S) in dtype dt under the
+// current conv_forward_path() (never automatic). Automatic takes the direct kernel when the
+// reduction is small, Cg*R*S <= 64 with Kg <= 64 (conv1_1 on RGB or grey input, a 1x1 score layer
+// over <= 64 channels), and its stage fits; direct on a shape whose stage cannot fit is an Error.
+ConvForwardPath conv2d_forward_path_for(const Shape& x, const Shape& w, const Conv2dOptions& o,
+                                        DType dt);
 
 // ---- pool.cu: max pooling with argmax
 void max_pool2d_forward(const Tensor& x, const MaxPool2dOptions& o, Tensor& y, Tensor& argmax);

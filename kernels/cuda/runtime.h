@@ -1,5 +1,6 @@
 // cuda/runtime.h — host-side helpers of the CUDA backend: checked calls (file:line in every
-// message), the backend's stream, device discovery, and the hand|cudnn kernel switch.
+// message), the backend's stream, device discovery, the hand|cudnn kernel switch and the conv2d
+// forward's gemm|direct switch.
 // Plain C++: included by engine code and by the .cu launchers alike.
 #pragma once
 #include <string>
@@ -33,6 +34,16 @@ enum class KernelSource { hand, cudnn };
 KernelSource kernel_source();             // from FCNLAB_KERNELS=hand|cudnn, default hand
 void set_kernel_source(KernelSource s);
 KernelSource parse_kernel_source(const std::string& s);  // "hand" | "cudnn", else Error
+
+// Which hand-written kernel conv2d's forward runs: automatic picks by shape (the direct kernel for
+// small reductions, the implicit GEMM otherwise; kernels.h conv2d_forward_path_for), gemm and
+// direct force one (benchmarks time both; tests check both). FCNLAB_CONV_FORWARD=auto|gemm|direct
+// sets the start value.
+enum class ConvForwardPath { automatic, gemm, direct };
+ConvForwardPath conv_forward_path();
+void set_conv_forward_path(ConvForwardPath p);
+ConvForwardPath parse_conv_forward_path(const std::string& s);  // "auto" | "gemm" | "direct"
+const char* conv_forward_path_name(ConvForwardPath p);
 
 // Caching allocator statistics (for tests and the benchmark's reports).
 struct AllocatorStats {

@@ -177,3 +177,112 @@ TEST_CASE("cuda linear and matmul run through the tiled gemm and match the CPU")
   kernels::cuda::add_channel_bias(yd, bias.to(Device::cuda()));
   CHECK_CLOSE(yd.to(Device::cpu()), y_ref, 0.0, 0.0);
 }
+
+// ---- the direct forward kernel (small reductions) beside the implicit GEMM
+
+namespace {
+
+// Forces conv2d's forward path for one scope, restoring the previous setting after.
+struct ForwardPathScope {
+  kernels::cuda::ConvForwardPath saved = kernels::cuda::conv_forward_path();
+  explicit ForwardPathScope(kernels::cuda::ConvForwardPath p) { kernels::cuda::set_conv_forward_path(p); }
+  ~ForwardPathScope() { kernels::cuda::set_conv_forward_path(saved); }
+};
+
+// Shapes the direct kernel is for, and ones that stress its staging: conv1_1 on RGB and on a grey
+// X-ray (pad past the image, several 16 x 16 patches, ragged last patch), score layers with 2 and 21
+// classes (one and two filter chunks, a partial chunk), more channels than one stage holds (cb = 16,
+// remainder), groups, stride, dilation, a 1 x 1 output.
+const ConvCase kDirectCases[] = {
+    {1, 3, 20, 19, 64, 3, 3, Conv2dOptions::make(1, 5)},            // conv1_1 (pad 100 at 500)
+    {2, 1, 18, 17, 24, 3, 3, Conv2dOptions::make(1, 1)},            // grey input, 2 chunks of 16
+    {1, 40, 17, 9, 2, 1, 1, Conv2dOptions::make(1, 0)},             // score layer: 3 stages of 16
+    {2, 7, 5, 6, 21, 1, 1, Conv2dOptions::make(1, 0)},              // 21 classes: 16 + 5
+    {1, 6, 11, 13, 6, 3, 3, {2, 1, 1, 1, 1, 1, 3}},                 // stride 2x1, groups 3
+    {1, 2, 12, 12, 5, 3, 2, {1, 1, 2, 0, 2, 3, 1}},                 // dilation 2x3
+    {3, 2, 3, 3, 4, 3, 3, Conv2dOptions::make(1, 0)},               // a 1 x 1 output
+};
+
+}  // namespace
+
+TEST_CASE("cuda conv2d forward: the direct kernel and the implicit GEMM are both bit-exact on small-integer data") {
+  using kernels::cuda::ConvForwardPath;
+  for (DType dt : {DType::f32, DType::f64}) {
+    Generator g(21);
+    std::vector<ConvCase> cases(std::begin(kDirectCases), std::end(kDirectCases));
+    cases.insert(cases.end(), std::begin(kCases), std::end(kCases));
+    for (const ConvCase& c : cases) {
+      CAPTURE(c.n); CAPTURE(c.c); CAPTURE(c.h); CAPTURE(c.w); CAPTURE(c.k); CAPTURE(c.r);
+      CAPTURE(c.o.groups); CAPTURE(c.o.stride_h); CAPTURE(c.o.dilation_h); INFO(dtype_name(dt));
+      Tensor x = small_ints({c.n, c.c, c.h, c.w}, g, dt);
+      Tensor w = small_ints({c.k, c.c / c.o.groups, c.r, c.s}, g, dt);
+      Tensor b = small_ints({c.k}, g, dt);
+      const Shape ys = out_shape(c);
+      Tensor y_ref = Tensor::empty(ys, dt);
+      kernels::cpu::conv2d_forward_direct(x, w, b, y_ref, c.o);
+      for (ConvForwardPath p : {ConvForwardPath::direct, ConvForwardPath::gemm}) {
+        ForwardPathScope scope(p);
+        INFO(kernels::cuda::conv_forward_path_name(p));
+        Tensor y = on_cuda_empty(ys, dt);  // fresh memory is NaN-poisoned under simt
+        kernels::cuda::conv2d_forward(x.to(Device::cuda()), w.to(Device::cuda()),
+                                      b.to(Device::cuda()), y, c.o);
+        CHECK_CLOSE(y.to(Device::cpu()), y_ref, 0.0, 0.0);
+        Tensor y_nobias = on_cuda_empty(ys, dt), y_nobias_ref = Tensor::empty(ys, dt);
+        kernels::cpu::conv2d_forward_direct(x, w, Tensor(), y_nobias_ref, c.o);
+        kernels::cuda::conv2d_forward(x.to(Device::cuda()), w.to(Device::cuda()), Tensor(),
+                                      y_nobias, c.o);
+        CHECK_CLOSE(y_nobias.to(Device::cpu()), y_nobias_ref, 0.0, 0.0);
+      }
+    }
+  }
+}
+
+TEST_CASE("cuda conv2d through autograd with the direct forward matches the CPU, f32 and f64") {
+  ForwardPathScope scope(kernels::cuda::ConvForwardPath::direct);
+  for (DType dt : {DType::f32, DType::f64}) {
+    Generator g(22);
+    for (const ConvCase& c : kDirectCases) {
+      CAPTURE(c.c); CAPTURE(c.k); INFO(dtype_name(dt));
+      Tensor x = Tensor::uniform({c.n, c.c, c.h, c.w}, -1, 1, g, dt).set_requires_grad();
+      Tensor w = Tensor::uniform({c.k, c.c / c.o.groups, c.r, c.s}, -1, 1, g, dt).set_requires_grad();
+      Tensor b = Tensor::uniform({c.k}, -1, 1, g, dt).set_requires_grad();
+      const Conv2dOptions o = c.o;
+      CHECK_SAME_ON_DEVICES([o](auto& v) { return conv2d(v[0], v[1], v[2], o); }, {x, w, b});
+    }
+  }
+}
+
+TEST_CASE("cuda conv2d forward path: automatic routes small reductions to the direct kernel, forcing is checked") {
+  using kernels::cuda::ConvForwardPath;
+  const auto path = [](Shape x, Shape w, Conv2dOptions o, DType dt = DType::f32) {
+    return kernels::cuda::conv2d_forward_path_for(x, w, o, dt);
+  };
+  const auto pad1 = Conv2dOptions::make(1, 1), plain = Conv2dOptions::make(1, 0);
+  const Conv2dOptions alexnet_conv1 = Conv2dOptions::make(4, 0);
+  {
+    ForwardPathScope scope(ConvForwardPath::automatic);
+    CHECK(path({1, 3, 500, 500}, {64, 3, 3, 3}, Conv2dOptions::make(1, 100)) == ConvForwardPath::direct);
+    CHECK(path({1, 1, 512, 512}, {64, 1, 3, 3}, pad1) == ConvForwardPath::direct);     // grey X-ray
+    CHECK(path({1, 64, 512, 512}, {2, 64, 1, 1}, plain) == ConvForwardPath::direct);   // U-Net score
+    CHECK(path({1, 3, 500, 500}, {64, 3, 3, 3}, pad1, DType::f64) == ConvForwardPath::direct);
+    CHECK(path({1, 64, 698, 698}, {64, 64, 3, 3}, pad1) == ConvForwardPath::gemm);    // conv1_2
+    CHECK(path({1, 256, 88, 88}, {2, 256, 1, 1}, plain) == ConvForwardPath::gemm);    // score_pool3
+    CHECK(path({1, 3, 32, 32}, {128, 3, 3, 3}, pad1) == ConvForwardPath::gemm);       // Kg > 64
+    CHECK(path({1, 1, 500, 500}, {96, 1, 11, 11}, alexnet_conv1) == ConvForwardPath::gemm);
+  }
+  {
+    ForwardPathScope scope(ConvForwardPath::gemm);
+    CHECK(path({1, 3, 500, 500}, {64, 3, 3, 3}, pad1) == ConvForwardPath::gemm);
+  }
+  {
+    ForwardPathScope scope(ConvForwardPath::direct);
+    CHECK(path({1, 64, 698, 698}, {64, 64, 3, 3}, pad1) == ConvForwardPath::direct);
+    // A 16 x 16 kernel at stride 8: one channel's stage is 136 x 136 inputs, past 48 KiB.
+    CHECK_THROWS_WITH_AS(path({1, 1, 600, 600}, {8, 1, 16, 16}, Conv2dOptions::make(8, 0)),
+                         doctest::Contains("direct kernel cannot stage a 16x16 kernel at stride 8x8"), Error);
+  }
+  CHECK(kernels::cuda::parse_conv_forward_path("auto") == ConvForwardPath::automatic);
+  CHECK(kernels::cuda::parse_conv_forward_path("direct") == ConvForwardPath::direct);
+  CHECK_THROWS_WITH_AS(kernels::cuda::parse_conv_forward_path("winograd"),
+                       doctest::Contains("FCNLAB_CONV_FORWARD 'winograd': expected auto, gemm or direct"), Error);
+}
