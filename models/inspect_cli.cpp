@@ -424,8 +424,10 @@ int run(const Options& o, std::ostream& out) {
   }
   if (!o.pretrained.empty()) {
     // ImageNet VGG16 into the backbone; score layers stay zero, upsampling bilinear, U-Net's
-    // decoder as initialised (random when something runs).
-    const PretrainedReport report = load_pretrained_file(*g, o.pretrained);
+    // decoder as initialised (random when something runs). A one-channel conv1_1 is folded for
+    // the normalisation the input gets here (models/pretrained.h GreyInput).
+    const GreyInput grey{pre.norm.mean[0], pre.norm.std[0]};
+    const PretrainedReport report = load_pretrained_file(*g, o.pretrained, &grey);
     out << report.str();
   }
 

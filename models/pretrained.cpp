@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <memory>
 #include <set>
+#include <sstream>
+#include <utility>
 
 #include "engine/error.h"
 #include "engine/progress.h"
@@ -41,6 +43,30 @@ Tensor sum_over_rgb(const Tensor& w) {
       out[static_cast<size_t>(i * k + j)] = static_cast<float>(s);
     }
   return Tensor::from_vector(out, Shape{o, 1, w.size(2), w.size(3)});
+}
+
+// conv1_1 for a grey input normalised by g (pretrained.h GreyInput): weights w_c * std / s_c
+// summed over c, and the bias shifted by sum over c, r, s of w_c (mean - m_c) / s_c; in double,
+// rounded once.
+std::pair<Tensor, Tensor> fold_rgb_for_grey(const Tensor& w, const Tensor& b, const GreyInput& g) {
+  const std::vector<double> v = w.to_vector(), bias = b.to_vector();
+  const int64_t o = w.size(0), k = w.size(2) * w.size(3);
+  std::vector<float> wout(static_cast<size_t>(o * k)), bout(static_cast<size_t>(o));
+  for (int64_t i = 0; i < o; ++i) {
+    double shift = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      double s = 0;
+      for (int64_t c = 0; c < 3; ++c) {
+        const double wc = v[static_cast<size_t>((i * 3 + c) * k + j)];
+        s += wc * double(g.std) / double(kImageNetStd[c]);
+        shift += wc * (double(g.mean) - double(kImageNetMean[c])) / double(kImageNetStd[c]);
+      }
+      wout[static_cast<size_t>(i * k + j)] = static_cast<float>(s);
+    }
+    bout[static_cast<size_t>(i)] = static_cast<float>(bias[static_cast<size_t>(i)] + shift);
+  }
+  return {Tensor::from_vector(wout, Shape{o, 1, w.size(2), w.size(3)}),
+          Tensor::from_vector(bout, Shape{o})};
 }
 
 // Elements that are NaN or infinite. torchvision's IMAGENET1K_FEATURES file, for one, ships a
@@ -104,7 +130,8 @@ const std::vector<std::string>& pretrained_model_names() {
 }
 
 TensorMap map_vgg16_state_dict(const TensorMap& state, const TensorMap& target,
-                               const std::string& source, PretrainedReport* report) {
+                               const std::string& source, PretrainedReport* report,
+                               const GreyInput* grey) {
   PretrainedReport r;
   r.source = source;
   // timm's names for fc6/fc7/fc8 differ from torchvision's; the features are the same.
@@ -162,9 +189,17 @@ TensorMap map_vgg16_state_dict(const TensorMap& state, const TensorMap& target,
       } else if (dst == "conv1_1.weight" && t.dim() == 4 && want.ndim() == 4 && t.size(1) == 3 &&
                  want[1] == 1 && t.size(0) == want[0] && t.size(2) == want[2] &&
                  t.size(3) == want[3]) {
-        out[dst] = sum_over_rgb(t);
-        r.converted.push_back(src + " " + t.shape().str() + " -> " + dst + " " + want.str() +
-                              " (summed over RGB for 1 input channel)");
+        if (grey) {  // the bias is shifted below, once both tensors are checked
+          out[dst] = t;
+          std::ostringstream note;
+          note << " (folded from RGB for 1 input channel normalised by mean " << grey->mean
+               << ", std " << grey->std << ": ImageNet's response to a grey image; bias shifted)";
+          r.converted.push_back(src + " " + t.shape().str() + " -> " + dst + " " + want.str() + note.str());
+        } else {
+          out[dst] = sum_over_rgb(t);
+          r.converted.push_back(src + " " + t.shape().str() + " -> " + dst + " " + want.str() +
+                                " (summed over RGB for 1 input channel)");
+        }
       } else {
         mismatched.push_back(src + " " + t.shape().str() + " does not fit " + dst + " " + want.str());
         continue;
@@ -192,12 +227,19 @@ TensorMap map_vgg16_state_dict(const TensorMap& state, const TensorMap& target,
     msg.pop_back();
     FCNLAB_FAIL(msg);
   }
+  // The grey fold needs conv1_1's RGB weight and its bias together.
+  if (grey && out.count("conv1_1.weight") && out.at("conv1_1.weight").dim() == 4 &&
+      out.at("conv1_1.weight").size(1) == 3 && target.at("conv1_1.weight").shape()[1] == 1) {
+    auto [w, b] = fold_rgb_for_grey(out.at("conv1_1.weight"), out.at("conv1_1.bias"), *grey);
+    out["conv1_1.weight"] = w;
+    out["conv1_1.bias"] = b;
+  }
   if (report) *report = std::move(r);
   return out;
 }
 
 PretrainedReport load_vgg16_pretrained(GraphModel& model, const TensorMap& state,
-                                       const std::string& source) {
+                                       const std::string& source, const GreyInput* grey) {
   const std::string type = model.type_name();
   const std::string served = join(pretrained_model_names());
   FCNLAB_CHECK(type != "FCN-AlexNet", "pretrained import into FCN-AlexNet: there are no public "
@@ -221,7 +263,7 @@ PretrainedReport load_vgg16_pretrained(GraphModel& model, const TensorMap& state
                "(conv1_1 has ", filters, " filters, ImageNet VGG16 has 64); build it with width 1");
 
   PretrainedReport r;
-  TensorMap mapped = map_vgg16_state_dict(state, model.state_dict(), source, &r);
+  TensorMap mapped = map_vgg16_state_dict(state, model.state_dict(), source, &r, grey);
   LoadReport lr = model.load_state_dict(mapped, /*strict=*/false);
   // map_vgg16_state_dict checked every name and shape against this very model.
   FCNLAB_CHECK(lr.unexpected.empty() && lr.mismatched.empty(), "pretrained import: internal "
@@ -297,10 +339,11 @@ TensorMap read_pretrained_file(const std::string& path, std::string* file_check)
   return is_pth ? read_pth(path).tensors : load_safetensors(path).tensors;
 }
 
-PretrainedReport load_pretrained_file(GraphModel& model, const std::string& path) {
+PretrainedReport load_pretrained_file(GraphModel& model, const std::string& path,
+                                      const GreyInput* grey) {
   std::string check;
   TensorMap state = read_pretrained_file(path, &check);
-  PretrainedReport r = load_vgg16_pretrained(model, state, path);
+  PretrainedReport r = load_vgg16_pretrained(model, state, path, grey);
   r.file_check = check;
   return r;
 }

@@ -375,8 +375,9 @@ TrainResult run_training(const TrainConfig& c) {
                               .freeze_backbone = c.freeze_backbone, .dropout = true,
                               .seed = c.seed};
   meta.size = c.size;
-  // Gray X-rays into a 1-channel net whose pretrained conv1_1 is the sum over RGB: normalise
-  // by the mean of ImageNet's channel statistics.
+  // Grey X-rays into a 1-channel net, normalised by the mean of ImageNet's channel statistics
+  // (so the input's scale is ImageNet's); a pretrained conv1_1 is folded for exactly this
+  // normalisation (models/pretrained.h GreyInput).
   meta.normalization = data::Normalization::dataset(0.449f, 0.226f, 1);
   std::shared_ptr<GraphModel> net = make_model(c.model, meta.options);
   std::shared_ptr<ClassifierHead> head;
@@ -387,7 +388,8 @@ TrainResult run_training(const TrainConfig& c) {
                                             c.seed + 1);
   }
   if (!c.pretrained.empty()) {
-    PretrainedReport report = load_pretrained_file(*net, c.pretrained);
+    const GreyInput grey{meta.normalization.mean[0], meta.normalization.std[0]};
+    PretrainedReport report = load_pretrained_file(*net, c.pretrained, &grey);
     std::printf("fcnlab-train: --pretrained %s\n%s\n", c.pretrained.c_str(), report.str().c_str());
   }
   if (resuming) {

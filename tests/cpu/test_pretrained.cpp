@@ -355,3 +355,43 @@ TEST_CASE("pretrained files: a known name must have the known size and SHA-256, 
   CHECK(msg.find("but the known file vgg16.tv_in1k.safetensors has 57b026918159a6bf") != std::string::npos);
   CHECK(msg.find(sha256_file(dir / "vgg16.tv_in1k.safetensors")) != std::string::npos);
 }
+
+TEST_CASE("pretrained: with the grey input's normalisation conv1_1 is folded exactly, where the plain RGB sum is not") {
+  Generator gen(9);
+  auto rgb = make_model("fcn32s", tiny(3));
+  auto gray = make_model("fcn32s", tiny(1));
+  auto summed = make_model("fcn32s", tiny(1));
+  const TensorMap sd = vgg16_state(*rgb, false, gen);
+  const GreyInput grey{0.449f, 0.226f};
+  PretrainedReport r;
+  TensorMap m = map_vgg16_state_dict(sd, gray->state_dict(), "tv", &r, &grey);
+  REQUIRE(m.at("conv1_1.weight").shape() == Shape({4, 1, 3, 3}));
+  REQUIRE(m.at("conv1_1.bias").shape() == Shape({4}));
+  CHECK(r.converted.front().find("features.0.weight [4, 3, 3, 3] -> conv1_1.weight [4, 1, 3, 3] "
+                                 "(folded from RGB for 1 input channel normalised by mean 0.449, std 0.226") == 0);
+  rgb->load_state_dict(map_vgg16_state_dict(sd, rgb->state_dict(), "tv", nullptr), false);
+  gray->load_state_dict(m, false);
+  summed->load_state_dict(map_vgg16_state_dict(sd, summed->state_dict(), "tv", nullptr), false);
+  rgb->eval();
+  gray->eval();
+  summed->eval();
+
+  // One grey image g in [0, 1]: ImageNet-normalised per channel for the RGB net, (g - 0.449) / 0.226
+  // for the one-channel nets.
+  const int64_t H = 20, W = 24;
+  Tensor g = Tensor::uniform({1, 1, H, W}, 0, 1, gen);
+  std::vector<Tensor> planes;
+  for (int c = 0; c < 3; ++c) planes.push_back(scale(add_scalar(g, -kImageNetMean[c]), 1.0 / kImageNetStd[c]));
+  const Tensor x_rgb = concat_channels(planes);
+  const Tensor x_grey = scale(add_scalar(g, -grey.mean), 1.0 / grey.std);
+  NoGrad ng;
+  TensorMap a, b, s;
+  gray->forward(x_grey, {"conv1_1"}, a);
+  rgb->forward(x_rgb, {"conv1_1"}, b);
+  summed->forward(x_grey, {"conv1_1"}, s);
+  // conv1_1 pads by 100: outputs 100 .. 100 + H - 3 see only image pixels.
+  const auto interior = [&](const Tensor& t) { return crop(t, 100, 100, H - 2, W - 2); };
+  CHECK(test::compare(interior(a.at("conv1_1")), interior(b.at("conv1_1")), 1e-5, 1e-5) == "");
+  // The plain sum is off by the per-channel mean and std differences: far past that tolerance.
+  CHECK(test::compare(interior(s.at("conv1_1")), interior(b.at("conv1_1")), 1e-3, 1e-3) != "");
+}
