@@ -26,6 +26,7 @@
 #include "data/siim.h"
 #include "engine/error.h"
 #include "engine/serialize/atomic_file.h"
+#include "train/cli_run.h"
 #include "train/inference.h"
 #include "train/metrics.h"
 #include "train/plot.h"
@@ -302,9 +303,6 @@ int run(Options o) {
 }  // namespace
 
 int evaluate_main(const std::vector<std::string>& args, std::string* error) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  const int argc = static_cast<int>(argv.size());
   Options o;
   CLI::App app{"fcnlab-evaluate: score checkpoints side by side on the same images"};
   app.add_option("checkpoints", o.checkpoints, "checkpoints written by fcnlab-train")->required();
@@ -322,19 +320,7 @@ int evaluate_main(const std::vector<std::string>& args, std::string* error) {
   app.add_option("--size", o.size, "model input side (0: each checkpoint's)")->capture_default_str();
   app.add_option("--batch", o.batch, "images per forward pass")->capture_default_str();
   app.add_option("--device", o.device, "cpu | cuda")->capture_default_str();
-  try {
-    app.parse(argc, argv.data());
-  } catch (const CLI::ParseError& e) {
-    if (error != nullptr && e.get_exit_code() != 0) *error = e.what();
-    return app.exit(e);
-  }
-  try {
-    return run(o);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "fcnlab-evaluate: error: %s\n", e.what());
-    if (error != nullptr) *error = e.what();
-    return 1;
-  }
+  return parse_and_run(app, args, "fcnlab-evaluate", error, [&] { return run(o); });
 }
 
 }  // namespace fcnlab::train

@@ -23,6 +23,7 @@
 #include "data/siim.h"
 #include "engine/error.h"
 #include "engine/serialize/atomic_file.h"
+#include "train/cli_run.h"
 #include "train/inference.h"
 #include "train/metrics.h"
 #include "train/overlay.h"
@@ -197,9 +198,6 @@ int run(const Options& o) {
 }  // namespace
 
 int predict_main(const std::vector<std::string>& args, std::string* error) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  const int argc = static_cast<int>(argv.size());
   Options o;
   CLI::App app{"fcnlab-predict: segment pneumothorax in chest X-rays with a trained checkpoint"};
   app.add_option("--checkpoint,-c", o.checkpoint, "a checkpoint written by fcnlab-train")->required();
@@ -213,19 +211,7 @@ int predict_main(const std::vector<std::string>& args, std::string* error) {
   app.add_option("--batch", o.batch, "images per forward pass")->capture_default_str();
   app.add_option("--device", o.device, "cpu | cuda")->capture_default_str();
   app.add_flag("!--no-overlays", o.overlays, "skip the overlay PNGs");
-  try {
-    app.parse(argc, argv.data());
-  } catch (const CLI::ParseError& e) {
-    if (error != nullptr && e.get_exit_code() != 0) *error = e.what();
-    return app.exit(e);
-  }
-  try {
-    return run(o);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "fcnlab-predict: error: %s\n", e.what());
-    if (error != nullptr) *error = e.what();
-    return 1;
-  }
+  return parse_and_run(app, args, "fcnlab-predict", error, [&] { return run(o); });
 }
 
 }  // namespace fcnlab::train
