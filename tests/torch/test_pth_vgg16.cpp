@@ -5,14 +5,17 @@
 // bit patterns, against what Python computed. Then the state dict is mapped into FCN-32s (width 1,
 // 3 channels; models/pretrained.h): the 26 backbone tensors and fc6/fc7 (reshaped into
 // convolutions) must hold torch's bytes exactly, classifier.6 is ignored, score_fr stays zero
-// and the upsampling bilinear.
+// and the upsampling bilinear. Last, fcnlab-train --pretrained trains a one-channel FCN-8s one
+// step with the backbone frozen: its checkpoint holds the grey fold of conv1_1 and torch's fc7.
 //
 // Where /usr/bin/python3 (or $FCNLAB_PYTHON) cannot `import torch`, it prints why and exits 77,
 // which CMake declares as SKIP_RETURN_CODE: ctest reports it as *Skipped*, never as passed.
 // The ~553 MB file goes to /dev/shm when available (else the system temp dir) and is removed.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +28,8 @@
 #include "engine/serialize/sha256.h"
 #include "models/models.h"
 #include "models/pretrained.h"
+#include "engine/serialize/checkpoint.h"
+#include "train/trainer.h"
 
 namespace fs = std::filesystem;
 using namespace fcnlab;
@@ -114,6 +119,8 @@ int main() {
   const Tensor upscore = model->parameter("upscore.weight").clone();
   PretrainedReport report = load_vgg16_pretrained(*model, f.tensors, pth);
   auto t4 = std::chrono::steady_clock::now();
+  const Tensor rgb_w = f.tensors.at("features.0.weight").clone();  // for the grey fold below
+  const Tensor rgb_b = f.tensors.at("features.0.bias").clone();
   f.tensors.clear();  // ~553 MB back before the checks
   std::cout << report.str();
   expect(report.naming == "torchvision", "torchvision naming detected");
@@ -140,11 +147,55 @@ int main() {
   expect(std::memcmp(model->parameter("upscore.weight").raw_data(), upscore.raw_data(), upscore.nbytes()) == 0,
          "upscore stays bilinear");
 
+  // ---- fcnlab-train --pretrained, the practitioner's path: a one-channel FCN-8s at width 1 with
+  // the backbone frozen, one SGD step on phantoms. The checkpoint's conv1_1 must be the exact fold
+  // for the trainer's X-ray normalisation (mean 0.449, std 0.226; models/pretrained.h GreyInput),
+  // and the frozen fc7 must still hold torch's bytes.
+  auto t5 = std::chrono::steady_clock::now();
+  const std::string run_dir = (dir.path / "train").string();
+  const std::vector<std::string> targs = {
+      "fcnlab-train", "--model", "fcn8s", "--pretrained", pth, "--freeze-backbone",
+      "--phantoms", "10", "--size", "32", "--val-fraction", "0.2", "--epochs", "1",
+      "--steps-per-epoch", "1", "--batch", "1", "--optimizer", "sgd", "--lr", "1e-4",
+      "--workers", "1", "--out", run_dir};
+  std::vector<const char*> targv;
+  for (const auto& a : targs) targv.push_back(a.c_str());
+  const int trc = train::train_main(static_cast<int>(targv.size()), targv.data());
+  expect(trc == 0, "fcnlab-train --pretrained --freeze-backbone runs (exit " + std::to_string(trc) + ")");
+  if (trc == 0) {
+    const Checkpoint ck = load_checkpoint(run_dir + "/last.safetensors");
+    const Tensor& w1 = ck.model.at("conv1_1.weight");
+    const Tensor& b1 = ck.model.at("conv1_1.bias");
+    expect(w1.shape() == Shape({64, 1, 3, 3}), "conv1_1 takes one channel");
+    double worst = 0;
+    for (int64_t o = 0; o < 64; ++o) {
+      double shift = 0;
+      for (int64_t k = 0; k < 9; ++k) {
+        double sum = 0;
+        for (int64_t c = 0; c < 3; ++c) {
+          const double wc = rgb_w.data<float>()[(o * 3 + c) * 9 + k];
+          sum += wc * 0.226 / kImageNetStd[c];
+          shift += wc * (0.449 - kImageNetMean[c]) / kImageNetStd[c];
+        }
+        worst = std::max(worst, std::fabs(w1.data<float>()[o * 9 + k] - sum) / (std::fabs(sum) + 1e-3));
+      }
+      const double want_b = rgb_b.data<float>()[o] + shift;
+      worst = std::max(worst, std::fabs(b1.data<float>()[o] - want_b) / (std::fabs(want_b) + 1e-3));
+    }
+    expect(worst < 1e-5, "conv1_1 in the trained checkpoint is the grey fold (worst relative error " +
+                             std::to_string(worst) + ")");
+    const Tensor& fc7 = ck.model.at("fc7.weight");
+    expect(sha256_hex(fc7.raw_data(), fc7.nbytes()) == info["tensors"]["classifier.3.weight"]["sha256"].get<std::string>(),
+           "the frozen fc7 still holds classifier.3.weight bit-exact after a training step");
+  }
+  auto t6 = std::chrono::steady_clock::now();
+
   auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
   std::cout << "vgg16 legacy .pth: " << info["file_size"] << " bytes; python wrote it in "
             << secs(t0, t1) << " s, load_pth read it in " << secs(t1, t2) << " s, mapping into "
             << "fcn32s took " << secs(t3, t4) << " s, checks took "
-            << secs(t2, std::chrono::steady_clock::now()) - secs(t3, t4) << " s; " << failures
+            << secs(t2, t5) - secs(t3, t4) << " s, fcnlab-train --pretrained (one step) took "
+            << secs(t5, t6) << " s; " << failures
             << " failures\n";
   return failures == 0 ? 0 : 1;
 }
