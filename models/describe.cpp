@@ -153,19 +153,25 @@ std::string layer_table(const GraphModel& g, int64_t n, int64_t h, int64_t w) {
 
 std::string time_table(const GraphModel& g, const std::vector<LayerStats>& st,
                        const std::vector<double>& layer_ms, double total_ms, int trials,
-                       const std::string& device) {
+                       const std::string& device, const std::vector<std::string>* kernels) {
   FCNLAB_CHECK(layer_ms.size() == st.size(), "time_table: ", layer_ms.size(), " times for ",
                st.size(), " layers");
-  TextTable table({{"layer"}, {"type"}, {"output (NxCxHxW)"}, {"ms", true}, {"%", true},
-                   {"GFLOP/s", true}});
+  FCNLAB_CHECK(!kernels || kernels->size() == st.size(), "time_table: ", kernels ? kernels->size() : 0,
+               " kernel names for ", st.size(), " layers");
+  std::vector<TextTable::Column> cols = {{"layer"}, {"type"}, {"output (NxCxHxW)"}, {"ms", true},
+                                         {"%", true}, {"GFLOP/s", true}};
+  if (kernels) cols.push_back({"kernel"});
+  TextTable table(cols);
   double sum_ms = 0;
   for (size_t i = 1; i < st.size(); ++i) sum_ms += layer_ms[i];
   for (size_t i = 1; i < st.size(); ++i) {
     const double ms = layer_ms[i];
-    table.add({st[i].name, st[i].type, shape_text(st[i].out), fmt("%.3f", ms),
-               fmt("%.1f", sum_ms > 0 ? 100.0 * ms / sum_ms : 0.0),
-               st[i].macs && ms > 0 ? fmt("%.1f", 2.0 * static_cast<double>(st[i].macs) / (ms * 1e6))
-                                    : ""});
+    std::vector<std::string> row = {
+        st[i].name, st[i].type, shape_text(st[i].out), fmt("%.3f", ms),
+        fmt("%.1f", sum_ms > 0 ? 100.0 * ms / sum_ms : 0.0),
+        st[i].macs && ms > 0 ? fmt("%.1f", 2.0 * static_cast<double>(st[i].macs) / (ms * 1e6)) : ""};
+    if (kernels) row.push_back((*kernels)[i]);
+    table.add(row);
   }
   const ModelTotals t = model_totals(g, st);
   std::ostringstream os;

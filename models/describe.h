@@ -34,10 +34,11 @@ std::string layer_table(const GraphModel& g, int64_t n, int64_t h, int64_t w);
 
 // The per-layer forward time table (fcnlab-inspect --time): layer_ms[i] is the mean time of
 // layer i (the input layer's is ignored; % is of the layers' sum), total_ms the mean whole
-// forward pass timed without per-layer syncs, GFLOP/s from each layer's MACs.
+// forward pass timed without per-layer syncs, GFLOP/s from each layer's MACs. `kernels`, when
+// given (one entry per layer, "" for none), adds a column naming the kernel each layer ran.
 std::string time_table(const GraphModel& g, const std::vector<LayerStats>& stats,
                        const std::vector<double>& layer_ms, double total_ms, int trials,
-                       const std::string& device);
+                       const std::string& device, const std::vector<std::string>* kernels = nullptr);
 
 // ---- Table 1 of Long, Shelhamer & Darrell (CVPR 2015 / arXiv v2), as printed.
 struct PaperTable1Column {

@@ -35,6 +35,7 @@
 #include "models/pretrained.h"
 #include "train/model_io.h"
 #if defined(FCNLAB_GPU_SIMT) || defined(FCNLAB_GPU_CUDA)
+#include "kernels/cuda/kernels.h"
 #include "kernels/cuda/runtime.h"
 #endif
 
@@ -317,6 +318,40 @@ void synchronize(Device d) {
 #endif
 }
 
+// On a CUDA device, the kernel each convolution layer runs: conv2d's direct kernel or implicit
+// GEMM (kernels.h conv2d_forward_path_for), a transposed conv's phase-decomposed GEMM (stride > 1)
+// or plain gather GEMM, or cuDNN when FCNLAB_KERNELS=cudnn. Empty for other layers and devices.
+std::vector<std::string> kernel_names(const GraphModel& g, const std::vector<LayerStats>& st,
+                                      const Tensor& x) {
+  std::vector<std::string> names(st.size());
+#if defined(FCNLAB_GPU_SIMT) || defined(FCNLAB_GPU_CUDA)
+  if (!x.device().is_cuda()) return names;
+  const bool cudnn = kernels::cuda::kernel_source() == kernels::cuda::KernelSource::cudnn;
+  const auto& layers = g.layers();
+  for (size_t i = 1; i < layers.size() && i < st.size(); ++i) {
+    const Layer& l = layers[i];
+    if (l.kind != LayerKind::conv && l.kind != LayerKind::deconv) continue;
+    if (cudnn) {
+      names[i] = "cuDNN";
+    } else if (const auto* c = dynamic_cast<const Conv2d*>(l.module.get())) {
+      const Shape in = st[static_cast<size_t>(l.inputs.at(0))].out;
+      names[i] = kernels::cuda::conv2d_forward_path_for(in, c->weight.shape(), c->options, x.dtype()) ==
+                         kernels::cuda::ConvForwardPath::direct
+                     ? "direct conv"
+                     : "implicit GEMM";
+    } else if (const auto* t = dynamic_cast<const ConvTranspose2d*>(l.module.get())) {
+      const ConvTranspose2dOptions& to = t->options;
+      const bool phased = kernels::cuda::conv2d_backward_data_phased(
+          {to.stride_h, to.stride_w, to.pad_h, to.pad_w, to.dilation_h, to.dilation_w, to.groups});
+      names[i] = phased ? "phase GEMM (adjoint)" : "gather GEMM (adjoint)";
+    }
+  }
+#else
+  (void)g, (void)st, (void)x;
+#endif
+  return names;
+}
+
 void time_layers(GraphModel& g, const Tensor& x, int trials, std::ostream& out) {
   using Clock = std::chrono::steady_clock;
   const auto& layers = g.layers();
@@ -348,8 +383,10 @@ void time_layers(GraphModel& g, const Tensor& x, int trials, std::ostream& out) 
   }
   progress.finish();
   for (double& m : ms) m /= trials;
-  out << time_table(g, g.stats(x.size(0), x.size(2), x.size(3)), ms, total_ms / trials, trials,
-                    x.device().str());
+  const std::vector<LayerStats> st = g.stats(x.size(0), x.size(2), x.size(3));
+  const std::vector<std::string> kn = kernel_names(g, st, x);
+  out << time_table(g, st, ms, total_ms / trials, trials, x.device().str(),
+                    x.device().is_cuda() ? &kn : nullptr);
 }
 
 // ---- the mode

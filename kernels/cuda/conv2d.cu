@@ -96,6 +96,11 @@ ConvForwardPath conv2d_forward_path_for(const Shape& x, const Shape& w, const Co
   return forward_path(c, dtype_size(dt));
 }
 
+bool conv2d_backward_data_phased(const Conv2dOptions& o) {
+  return o.dilation_h == 1 && o.dilation_w == 1 && (o.stride_h > 1 || o.stride_w > 1) &&
+         int64_t(o.groups) * o.stride_h * o.stride_w <= 4096;
+}
+
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y,
                     const Conv2dOptions& o) {
   const ConvGeom c = geometry(x, w, y, o);
@@ -123,8 +128,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y
 // upscore 1024x fewer. Dilated convs (and a phase count past the grid) take the plain gather.
 void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const Conv2dOptions& o) {
   const ConvGeom c = geometry(dx, w, dy, o);
-  const bool phased = c.dh == 1 && c.dw == 1 && (c.sh > 1 || c.sw > 1) &&
-                      int64_t(c.G) * c.sh * c.sw <= 4096;
+  const bool phased = conv2d_backward_data_phased(o);
   dispatch_floating(dy.dtype(), "conv2d_backward_data", [&](auto tag) {
     using T = decltype(tag);
     if (phased) {

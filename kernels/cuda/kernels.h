@@ -40,6 +40,10 @@ void add_channel_bias(Tensor& y, const Tensor& b);
 // over <= 64 channels), and its stage fits; direct on a shape whose stage cannot fit is an Error.
 ConvForwardPath conv2d_forward_path_for(const Shape& x, const Shape& w, const Conv2dOptions& o,
                                         DType dt);
+// True when conv2d_backward_data (also conv_transpose2d's forward) runs the phase-decomposed
+// GEMM for these options: a stride > 1 with dilation 1 and groups x stride_h x stride_w <= 4096;
+// otherwise it gathers every tap (the plain implicit GEMM).
+bool conv2d_backward_data_phased(const Conv2dOptions& o);
 
 // ---- pool.cu: max pooling with argmax
 void max_pool2d_forward(const Tensor& x, const MaxPool2dOptions& o, Tensor& y, Tensor& argmax);
