@@ -170,6 +170,26 @@ TEST_CASE("inspect --time prints a per-layer time table and the forward total") 
   CHECK(r.out.find("ms, mean of 2 runs after a warm-up on cpu") != std::string::npos);
 }
 
+#if defined(FCNLAB_GPU_SIMT)
+// The CUDA kernels emulated on the CPU: the time table names the kernel each conv layer ran.
+TEST_CASE("inspect --time --device cuda names each conv layer's kernel (simt)") {
+  const Run r = inspect({"--model", "fcn8s", "--width", "0.0625", "--size", "32", "--time",
+                         "--trials", "1", "--device", "cuda"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto line_of = [&](const std::string& layer) {
+    const size_t at = r.out.find("\n" + layer + " ");
+    return at == std::string::npos ? std::string() : r.out.substr(at + 1, r.out.find('\n', at + 1) - at - 1);
+  };
+  CHECK(line_of("conv1_1").find("direct conv") != std::string::npos);     // 1 channel, 3x3, 4 filters
+  CHECK(line_of("conv3_2").find("implicit GEMM") != std::string::npos);   // 16 channels x 3x3 = 144
+  CHECK(line_of("score_pool3").find("direct conv") != std::string::npos); // 16 -> 2, 1x1
+  CHECK(line_of("upscore8").find("phase GEMM (adjoint)") != std::string::npos);
+  CHECK(line_of("relu1_1").find("GEMM") == std::string::npos);
+  CHECK(r.out.find("kernel") != std::string::npos);
+}
+#endif
+
 TEST_CASE("inspect --model prints the layer table") {
   Run r = inspect({"--model", "fcn-alexnet", "--classes", "21", "--channels", "3"});
   REQUIRE(r.code == 0);
