@@ -69,6 +69,7 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& target, const Te
 void dice_forward(const Tensor& prob, const Tensor& target, Tensor& stats) {
   const int64_t G = stats.size(0), M = G ? prob.numel() / G : 0;
   if (G == 0) return;
+  FCNLAB_CHECK(G <= 65535, "dice_loss: ", G, " groups (images x classes) exceed the grid's y limit 65535");
   // Enough blocks per group to fill the GPU, a few hundred at most (the second stage is cheap).
   const unsigned B = blocks_for(M, kThreads * 4, 256);
   Tensor partial = Tensor::empty({G, B, 3}, DType::f64, prob.device());

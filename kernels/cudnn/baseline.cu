@@ -7,6 +7,7 @@
 #include <cublas_v2.h>
 #include <cudnn.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -63,7 +64,9 @@ cublasHandle_t blas() {
 
 // One workspace for every cuDNN call, grown (never shrunk) with cudaMalloc. Calls are
 // serialized on one stream, so sharing it is safe; growth synchronizes before freeing.
-constexpr size_t kMaxWorkspace = size_t(1) << 30;  // what algorithm search may use
+// The workspace lives outside the caching allocator: when cudaMalloc fails, the allocator's
+// unused blocks are returned to the driver and the call is tried once more.
+constexpr size_t kMaxWorkspace = size_t(1) << 30;  // what algorithm search may use at most
 void* workspace(size_t bytes) {
   static void* p = nullptr;
   static size_t have = 0;
@@ -72,10 +75,28 @@ void* workspace(size_t bytes) {
     FCNLAB_CUDA_CHECK(cudaStreamSynchronize(::fcnlab::kernels::cuda::stream()));
     FCNLAB_CUDA_CHECK(cudaFree(p));
     p = nullptr;
+    have = 0;
   }
-  FCNLAB_CUDA_CHECK(cudaMalloc(&p, bytes));
+  if (cudaMalloc(&p, bytes) != cudaSuccess) {
+    (void)cudaGetLastError();  // clear the failed allocation's error
+    ::fcnlab::kernels::cuda::empty_cache();
+    FCNLAB_CUDA_CHECK(cudaMalloc(&p, bytes));
+  }
   have = bytes;
   return p;
+}
+
+// What one algorithm search may use: kMaxWorkspace, or half the device's free memory (after the
+// caching allocator's unused blocks are released) when that is less, so that the search itself
+// never fails for memory a training run holds.
+size_t search_workspace_bytes() {
+  ::fcnlab::kernels::cuda::empty_cache();
+  size_t free_b = 0, total_b = 0;
+  if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return kMaxWorkspace;
+  }
+  return std::min(kMaxWorkspace, std::max<size_t>(free_b / 2, size_t(16) << 20));
 }
 
 cudnnDataType_t data_type(const Tensor& t, const char* op) {
@@ -133,6 +154,7 @@ ConvKey conv_key(int pass, const Tensor& a, const Tensor& w, const Tensor& out, 
 struct Choice {
   int algo = 0;
   size_t bytes = 0;
+  cudnnMathType_t math = CUDNN_FMA_MATH;  // the math type the search timed the algorithm with
 };
 std::mutex cache_mu;
 std::map<ConvKey, Choice>& conv_cache() {
@@ -145,10 +167,18 @@ template <class Perf>
 Choice pick(const Perf* perf, int n, const char* op) {
   for (int i = 0; i < n; ++i) {
     if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
-    if (!tf32_ref() && perf[i].mathType == CUDNN_TENSOR_OP_MATH) continue;
-    return {int(perf[i].algo), perf[i].memory};
+    if (!tf32_ref() && (perf[i].mathType == CUDNN_TENSOR_OP_MATH ||
+                        perf[i].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION))
+      continue;
+    return {int(perf[i].algo), perf[i].memory, perf[i].mathType};
   }
   FCNLAB_FAIL(op, ": cuDNN found no usable algorithm for this shape");
+}
+
+// With TF32 allowed, run the algorithm with the math type the search timed (as NVIDIA advises);
+// with it off the descriptor keeps FMA_MATH, so fp32 stays fp32 whatever the search reported.
+void use_math(const ConvDesc& cd, const Choice& c) {
+  if (tf32_ref()) FCNLAB_CUDNN_CHECK(cudnnSetConvolutionMathType(cd.d, c.math));
 }
 
 template <class T>
@@ -190,13 +220,15 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y
     if (it == conv_cache().end()) {
       cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
       int n = 0;
+      const size_t search = search_workspace_bytes();
       FCNLAB_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(
           dnn(), xd.d, x.raw_data(), wd.d, w.raw_data(), cd.d, yd.d, y.raw_data(),
-          CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf, workspace(kMaxWorkspace), kMaxWorkspace));
+          CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf, workspace(search), search));
       it = conv_cache().emplace(key, pick(perf, n, "conv2d_forward")).first;
     }
     c = it->second;
   }
+  use_math(cd, c);
   FCNLAB_CUDNN_CHECK(cudnnConvolutionForward(dnn(), one_of(dt), xd.d, x.raw_data(), wd.d, w.raw_data(), cd.d,
                                              cudnnConvolutionFwdAlgo_t(c.algo), workspace(c.bytes), c.bytes,
                                              zero_of(dt), yd.d, y.raw_data()));
@@ -219,13 +251,15 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const C
     if (it == conv_cache().end()) {
       cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
       int n = 0;
+      const size_t search = search_workspace_bytes();
       FCNLAB_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(
           dnn(), wd.d, w.raw_data(), dyd.d, dy.raw_data(), cd.d, dxd.d, dx.raw_data(),
-          CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, perf, workspace(kMaxWorkspace), kMaxWorkspace));
+          CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, perf, workspace(search), search));
       it = conv_cache().emplace(key, pick(perf, n, "conv2d_backward_data")).first;
     }
     c = it->second;
   }
+  use_math(cd, c);
   FCNLAB_CUDNN_CHECK(cudnnConvolutionBackwardData(dnn(), one_of(dt), wd.d, w.raw_data(), dyd.d, dy.raw_data(),
                                                   cd.d, cudnnConvolutionBwdDataAlgo_t(c.algo),
                                                   workspace(c.bytes), c.bytes, zero_of(dt), dxd.d,
@@ -245,13 +279,15 @@ void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, const
     if (it == conv_cache().end()) {
       cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
       int n = 0;
+      const size_t search = search_workspace_bytes();
       FCNLAB_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(
           dnn(), xd.d, x.raw_data(), dyd.d, dy.raw_data(), cd.d, dwd.d, dw.raw_data(),
-          CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, perf, workspace(kMaxWorkspace), kMaxWorkspace));
+          CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, perf, workspace(search), search));
       it = conv_cache().emplace(key, pick(perf, n, "conv2d_backward_weight")).first;
     }
     c = it->second;
   }
+  use_math(cd, c);
   FCNLAB_CUDNN_CHECK(cudnnConvolutionBackwardFilter(dnn(), one_of(dt), xd.d, x.raw_data(), dyd.d, dy.raw_data(),
                                                     cd.d, cudnnConvolutionBwdFilterAlgo_t(c.algo),
                                                     workspace(c.bytes), c.bytes, zero_of(dt), dwd.d,
