@@ -36,11 +36,11 @@ int direct_kb(int Kg) { return Kg <= 2 ? 2 : Kg <= 8 ? 8 : 16; }
 DirectGeom direct_geometry(const ConvGeom& c, size_t elem_bytes) {
   DirectGeom d{};
   d.c = c;
-  d.tiles_q = (c.Q + kDirectTile - 1) / kDirectTile;
+  d.tiles_q = (c.Q + kDirectPatchW - 1) / kDirectPatchW;
   const int kb = direct_kb(c.Kg);
   d.k_chunks = (c.Kg + kb - 1) / kb;
-  const int64_t th = int64_t(kDirectTile - 1) * c.sh + int64_t(c.R - 1) * c.dh + 1;
-  const int64_t tw = int64_t(kDirectTile - 1) * c.sw + int64_t(c.S - 1) * c.dw + 1;
+  const int64_t th = int64_t(kDirectPatchH - 1) * c.sh + int64_t(c.R - 1) * c.dh + 1;
+  const int64_t tw = int64_t(kDirectPatchW - 1) * c.sw + int64_t(c.S - 1) * c.dw + 1;
   const int64_t per_channel = (th * tw + int64_t(kb) * c.R * c.S) * int64_t(elem_bytes);
   if (per_channel > int64_t(kDirectStageBytes)) return d;  // cb = 0
   d.th = static_cast<int>(th), d.tw = static_cast<int>(tw);
@@ -70,12 +70,12 @@ ConvForwardPath forward_path(const ConvGeom& c, size_t elem_bytes) {
 template <class T, int KB>
 void launch_direct(const DirectGeom& d, const T* x, const T* w, const T* bias, T* y) {
   const ConvGeom& c = d.c;
-  const int64_t tiles = int64_t((c.P + kDirectTile - 1) / kDirectTile) * d.tiles_q;
+  const int64_t tiles = int64_t((c.P + kDirectPatchH - 1) / kDirectPatchH) * d.tiles_q;
   const int64_t rows = int64_t(c.N) * d.k_chunks;
   FCNLAB_CHECK(tiles < (int64_t(1) << 31) && rows <= 65535 && c.G <= 65535,
                "conv2d direct: grid ", tiles, " x ", rows, " x ", c.G, " exceeds the launch limits");
   const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(rows), static_cast<unsigned>(c.G));
-  const dim3 block(kDirectTile, kDirectTile);
+  const dim3 block(kDirectThreadsX, kDirectThreadsY);
   FCNLAB_LAUNCH_CHECKED((conv2d_direct_kernel<T, KB>), grid, block, direct_stage_bytes(d, sizeof(T)),
                         x, w, bias, y, d);
 }

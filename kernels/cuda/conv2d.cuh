@@ -77,80 +77,97 @@ struct FwdStore {
 
 // ---- forward, direct (small reductions). When Cg*R*S is small the GEMM's 8-deep K slices are
 // mostly padding and its 128-row tile mostly idle (conv1_1: K = 27, 64 filters; a 1x1 score layer:
-// 2 filters). Here a block of 16 x 16 threads owns a 16 x 16 patch of output pixels of one image
-// and group, and KB filters of that group: per step it stages cb input planes of the patch's
-// receptive field (th x tw, halo included) and those planes' KB x R x S weights in shared memory,
-// then each thread adds its pixel's taps to KB accumulators (weights read as broadcasts).
-// Summation order per output: channel, r, s, as the CPU reference. The launcher (conv2d.cu)
-// sizes cb so that the stage fits in kDirectStageBytes.
-constexpr int kDirectTile = 16;
+// 2 filters). Here a block of 16 x 16 threads owns a 32 x 16 patch of output pixels of one image
+// and group (each thread two pixels, 16 rows apart), and KB filters of that group. Per step it
+// stages cb input planes of the patch's receptive field (th x tw, halo included) and those planes'
+// weights in shared memory, filter index fastest: the KB weights of one tap are contiguous (read
+// as wide broadcast loads) and each is used for both of the thread's pixels, so shared-memory
+// loads stay well below the FMAs. Summation order per output: channel, r, s, as the CPU
+// reference. The launcher (conv2d.cu) sizes cb so that the stage fits in kDirectStageBytes.
+constexpr int kDirectThreadsX = 16, kDirectThreadsY = 16;
+constexpr int kDirectRows = 2;                                   // output rows per thread
+constexpr int kDirectPatchH = kDirectThreadsY * kDirectRows;     // 32 output rows per block
+constexpr int kDirectPatchW = kDirectThreadsX;                   // 16 output columns per block
 
 struct DirectGeom {
   ConvGeom c;
   int tiles_q;   // patches across Q
   int k_chunks;  // ceil(Kg / KB)
   int cb;        // input channels staged per step
-  int th, tw;    // staged plane: (16 - 1) * stride + (R - 1) * dilation + 1 rows, likewise columns
+  int th, tw;    // staged plane: (32 - 1) * sh + (R - 1) * dh + 1 rows, (16 - 1) * sw + (S - 1) * dw + 1 columns
 };
 
 template <class T, int KB>
-__global__ void __launch_bounds__(kDirectTile * kDirectTile)
+__global__ void __launch_bounds__(kDirectThreadsX * kDirectThreadsY)
     conv2d_direct_kernel(const T* x, const T* w, const T* bias, T* y, DirectGeom d) {
   FCNLAB_DYNAMIC_SHARED(T, smem);
   const ConvGeom& c = d.c;
   const int rs = c.R * c.S, plane = d.th * d.tw;
-  T* tile = smem;                 // cb planes of th x tw
-  T* wt = smem + d.cb * plane;    // cb x KB x R x S
-  const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * kDirectTile + tx;
+  T* wt = smem;                     // cb x (R*S) x KB, 16-byte aligned: first in the stage
+  T* tile = smem + d.cb * rs * KB;  // cb planes of th x tw
+  constexpr int kThreads = kDirectThreadsX * kDirectThreadsY;
+  const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * kDirectThreadsX + tx;
   const int tp = blockIdx.x / d.tiles_q, tq = blockIdx.x - tp * d.tiles_q;
   const int n = blockIdx.y / d.k_chunks, chunk = blockIdx.y - n * d.k_chunks;
   const int g = blockIdx.z;
-  const int p = tp * kDirectTile + ty, q = tq * kDirectTile + tx;
-  const bool live = p < c.P && q < c.Q;
-  const int h0 = tp * kDirectTile * c.sh - c.ph, w0 = tq * kDirectTile * c.sw - c.pw;
+  const int p0 = tp * kDirectPatchH + ty, q = tq * kDirectPatchW + tx;  // rows p0, p0 + 16
+  const int h0 = tp * kDirectPatchH * c.sh - c.ph, w0 = tq * kDirectPatchW * c.sw - c.pw;
   const int m0 = chunk * KB, kn = min(KB, c.Kg - m0);
   const int64_t xbase = (int64_t(n) * c.C + int64_t(g) * c.Cg) * c.H * c.W;
   const T* wg = w + (int64_t(g) * c.Kg + m0) * c.Cg * rs;
 
-  T acc[KB];
+  T acc[kDirectRows][KB];
 FCNLAB_UNROLL
-  for (int kk = 0; kk < KB; ++kk) acc[kk] = T(0);
+  for (int i = 0; i < kDirectRows; ++i)
+FCNLAB_UNROLL
+    for (int kk = 0; kk < KB; ++kk) acc[i][kk] = T(0);
 
   for (int c0 = 0; c0 < c.Cg; c0 += d.cb) {
     const int cn = min(d.cb, c.Cg - c0);
-    for (int i = tid; i < cn * plane; i += kDirectTile * kDirectTile) {
+    for (int i = tid; i < cn * plane; i += kThreads) {
       const int ch = i / plane, rem = i - ch * plane, hh = rem / d.tw, ww = rem - hh * d.tw;
       const int h = h0 + hh, wc = w0 + ww;
       tile[i] = (h >= 0 && h < c.H && wc >= 0 && wc < c.W)
                     ? x[xbase + (int64_t(c0 + ch) * c.H + h) * c.W + wc]
                     : T(0);
     }
-    for (int i = tid; i < cn * KB * rs; i += kDirectTile * kDirectTile) {
-      const int ch = i / (KB * rs), rem = i - ch * KB * rs, kk = rem / rs, t = rem - kk * rs;
+    for (int i = tid; i < cn * rs * KB; i += kThreads) {
+      const int ch = i / (rs * KB), rem = i - ch * rs * KB, t = rem / KB, kk = rem - t * KB;
       wt[i] = kk < kn ? wg[(int64_t(kk) * c.Cg + c0 + ch) * rs + t] : T(0);
     }
     __syncthreads();
-    if (live) {
-      for (int ch = 0; ch < cn; ++ch) {
-        const T* in = tile + ch * plane + ty * c.sh * d.tw + tx * c.sw;
-        const T* wp = wt + ch * KB * rs;
-        for (int r = 0; r < c.R; ++r)
-          for (int s = 0; s < c.S; ++s) {
-            const T v = in[r * c.dh * d.tw + s * c.dw];
-            const int t = r * c.S + s;
+    // Rows past P read staged zeros or halo (never outside the stage) and are not stored.
+    for (int ch = 0; ch < cn; ++ch) {
+      const T* in = tile + ch * plane + ty * c.sh * d.tw + tx * c.sw;
+      const T* wp = wt + ch * rs * KB;
+      for (int r = 0; r < c.R; ++r)
+        for (int s = 0; s < c.S; ++s) {
+          T v[kDirectRows];
 FCNLAB_UNROLL
-            for (int kk = 0; kk < KB; ++kk) acc[kk] += v * wp[kk * rs + t];
+          for (int i = 0; i < kDirectRows; ++i)
+            v[i] = in[(i * kDirectThreadsY * c.sh + r * c.dh) * d.tw + s * c.dw];
+          const T* wk = wp + (r * c.S + s) * KB;
+FCNLAB_UNROLL
+          for (int kk = 0; kk < KB; ++kk) {
+            const T wv = wk[kk];
+FCNLAB_UNROLL
+            for (int i = 0; i < kDirectRows; ++i) acc[i][kk] += v[i] * wv;
           }
-      }
+        }
     }
     __syncthreads();  // the next step overwrites the stage
   }
-  if (!live) return;
+  if (q >= c.Q) return;
 FCNLAB_UNROLL
-  for (int kk = 0; kk < KB; ++kk) {
-    if (kk < kn) {
-      const int k = g * c.Kg + m0 + kk;
-      y[((int64_t(n) * c.K + k) * c.P + p) * c.Q + q] = bias ? acc[kk] + bias[k] : acc[kk];
+  for (int i = 0; i < kDirectRows; ++i) {
+    const int p = p0 + i * kDirectThreadsY;
+    if (p >= c.P) continue;
+FCNLAB_UNROLL
+    for (int kk = 0; kk < KB; ++kk) {
+      if (kk < kn) {
+        const int k = g * c.Kg + m0 + kk;
+        y[((int64_t(n) * c.K + k) * c.P + p) * c.Q + q] = bias ? acc[i][kk] + bias[k] : acc[i][kk];
+      }
     }
   }
 }
