@@ -14,16 +14,19 @@ namespace {
 
 // x (N, C, H, W), w (K, C/G, R, S), y (N, K, P, Q): every index the kernels form fits in int
 // per plane and in int64 overall; the GEMM dimensions are checked by run_tiled_gemm.
-ConvGeom geometry(const Tensor& x, const Tensor& w, const Tensor& y, const Conv2dOptions& o) {
+ConvGeom geometry(const Shape& x, const Shape& w, const Shape& y, const Conv2dOptions& o) {
   ConvGeom c{};
-  c.N = static_cast<int>(x.size(0)), c.C = static_cast<int>(x.size(1));
-  c.H = static_cast<int>(x.size(2)), c.W = static_cast<int>(x.size(3));
-  c.K = static_cast<int>(w.size(0)), c.R = static_cast<int>(w.size(2)), c.S = static_cast<int>(w.size(3));
-  c.P = static_cast<int>(y.size(2)), c.Q = static_cast<int>(y.size(3));
+  c.N = static_cast<int>(x[0]), c.C = static_cast<int>(x[1]);
+  c.H = static_cast<int>(x[2]), c.W = static_cast<int>(x[3]);
+  c.K = static_cast<int>(w[0]), c.R = static_cast<int>(w[2]), c.S = static_cast<int>(w[3]);
+  c.P = static_cast<int>(y[2]), c.Q = static_cast<int>(y[3]);
   c.G = o.groups, c.Cg = c.C / o.groups, c.Kg = c.K / o.groups;
   c.sh = o.stride_h, c.sw = o.stride_w, c.ph = o.pad_h, c.pw = o.pad_w;
   c.dh = o.dilation_h, c.dw = o.dilation_w;
   return c;
+}
+ConvGeom geometry(const Tensor& x, const Tensor& w, const Tensor& y, const Conv2dOptions& o) {
+  return geometry(x.shape(), w.shape(), y.shape(), o);
 }
 
 // The direct kernel's stage (conv2d.cuh): cb planes of th x tw inputs and cb x KB x R x S weights.
@@ -84,16 +87,9 @@ void launch_direct(const DirectGeom& d, const T* x, const T* w, const T* bias, T
 
 ConvForwardPath conv2d_forward_path_for(const Shape& x, const Shape& w, const Conv2dOptions& o,
                                         DType dt) {
-  ConvGeom c{};
-  c.N = static_cast<int>(x[0]), c.C = static_cast<int>(x[1]);
-  c.H = static_cast<int>(x[2]), c.W = static_cast<int>(x[3]);
-  c.K = static_cast<int>(w[0]), c.R = static_cast<int>(w[2]), c.S = static_cast<int>(w[3]);
-  c.P = static_cast<int>(conv_output_size(c.H, c.R, o.stride_h, o.pad_h, o.dilation_h));
-  c.Q = static_cast<int>(conv_output_size(c.W, c.S, o.stride_w, o.pad_w, o.dilation_w));
-  c.G = o.groups, c.Cg = c.C / o.groups, c.Kg = c.K / o.groups;
-  c.sh = o.stride_h, c.sw = o.stride_w, c.ph = o.pad_h, c.pw = o.pad_w;
-  c.dh = o.dilation_h, c.dw = o.dilation_w;
-  return forward_path(c, dtype_size(dt));
+  const Shape y{x[0], w[0], conv_output_size(x[2], static_cast<int>(w[2]), o.stride_h, o.pad_h, o.dilation_h),
+                conv_output_size(x[3], static_cast<int>(w[3]), o.stride_w, o.pad_w, o.dilation_w)};
+  return forward_path(geometry(x, w, y, o), dtype_size(dt));
 }
 
 bool conv2d_backward_data_phased(const Conv2dOptions& o) {
