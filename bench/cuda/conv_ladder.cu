@@ -1,7 +1,8 @@
 // conv_ladder — times every rung of the conv2d forward ladder (bench/cuda/conv2d_ladder) on the
 // FCN-VGG16 layer shapes (500 x 500 input padded by 100 as in FCN, batch 1) with CUDA events,
-// after checking each rung against the promoted kernel on the first shape. Prints a table:
-// layer, version, ms, TFLOP/s. Built only when FCNLAB_GPU=cuda.
+// beside cuDNN (fp32, TF32 off) when the build has it. Each rung is checked against the engine's
+// shipped forward (kernels::cuda::conv2d_forward) on every shape; the table prints layer, version,
+// ms, TFLOP/s, max|err| and the rung's speed as % of cuDNN's. Built only when FCNLAB_GPU=cuda.
 // Usage: fcnlab-conv-ladder [--reps N] [--skip-naive]
 #include <algorithm>
 #include <cmath>
@@ -13,7 +14,11 @@
 #include "bench/cuda/conv2d_ladder/ladder.h"
 #include "engine/ops.h"
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/kernels.h"
 #include "kernels/cuda/runtime.h"
+#if defined(FCNLAB_WITH_CUDNN)
+#include "kernels/cudnn/baseline.h"
+#endif
 
 using namespace fcnlab;
 
@@ -54,42 +59,69 @@ int main(int argc, char** argv) {
     std::printf("conv_ladder: no GPU (%s)\n", why.c_str());
     return 77;
   }
-  std::printf("device: %s\n", kernels::cuda::device_description().c_str());
-  std::printf("%-8s %-18s %10s %10s %10s\n", "layer", "version", "ms", "TFLOP/s", "max|err|");
+  std::printf("device: %s; fp32; cuDNN TF32 off; mean of %d calls\n",
+              kernels::cuda::device_description().c_str(), reps);
+  std::printf("%-8s %-18s %10s %10s %10s %8s\n", "layer", "version", "ms", "TFLOP/s", "max|err|", "%cuDNN");
   cudaStream_t st = kernels::cuda::stream();
   cudaEvent_t e0, e1;
   cudaEventCreate(&e0);
   cudaEventCreate(&e1);
+  // Mean ms per call of fn over `reps` calls after one warm-up call.
+  const auto time_ms = [&](auto fn) {
+    fn();
+    cudaEventRecord(e0, st);
+    for (int i = 0; i < reps; ++i) fn();
+    cudaEventRecord(e1, st);
+    FCNLAB_CUDA_CHECK(cudaEventSynchronize(e1));
+    float ms = 0.f;
+    cudaEventElapsedTime(&ms, e0, e1);
+    return double(ms) / reps;
+  };
+  const auto max_err = [](const Tensor& y, const Tensor& ref_h) {
+    const Tensor yh = y.to(Device::cpu());
+    double err = 0.0;
+    const float* a = yh.data<float>();
+    const float* bref = ref_h.data<float>();
+    for (int64_t i = 0; i < yh.numel(); ++i) err = std::max(err, double(std::fabs(a[i] - bref[i])));
+    return err;
+  };
+  int failures = 0;
   for (const Layer& l : kLayers) {
     const auto c = geom(l);
+    const Conv2dOptions o = Conv2dOptions::make(1, l.pad);
     Generator g(1);
     Tensor x = Tensor::uniform({1, l.c, l.h, l.h}, -1, 1, g).to(Device::cuda());
     Tensor w = Tensor::uniform({l.k, l.c, l.r, l.r}, -0.1, 0.1, g).to(Device::cuda());
     Tensor b = Tensor::uniform({l.k}, -1, 1, g).to(Device::cuda());
-    Tensor ref = Tensor::empty({1, l.k, out_size(l), out_size(l)}, DType::f32, Device::cuda());
-    ladder::kConvLadder[std::size(ladder::kConvLadder) - 1].run(x.data<float>(), w.data<float>(),
-                                                               b.data<float>(), ref.data<float>(), c, st);
+    const Shape ys{1, l.k, out_size(l), out_size(l)};
+    Tensor ref = Tensor::empty(ys, DType::f32, Device::cuda());
+    kernels::cuda::conv2d_forward(x, w, b, ref, o);  // the engine's shipped forward
     const Tensor ref_h = ref.to(Device::cpu());
     const double flops = 2.0 * l.k * out_size(l) * out_size(l) * double(l.c) * l.r * l.r;
+    double cudnn_ms = 0;
+#if defined(FCNLAB_WITH_CUDNN)
+    {
+      Tensor y = Tensor::empty(ys, DType::f32, Device::cuda());
+      kernels::cudnn::conv2d_forward(x, w, b, y, o);  // algorithm search outside the timing
+      cudnn_ms = time_ms([&] { kernels::cudnn::conv2d_forward(x, w, b, y, o); });
+      std::printf("%-8s %-18s %10.3f %10.2f %10.2e %8s\n", l.name, "cuDNN", cudnn_ms,
+                  flops / (cudnn_ms * 1e-3) / 1e12, max_err(y, ref_h), "100");
+    }
+#endif
     for (const ladder::Rung& r : ladder::kConvLadder) {
       if (skip_naive && !std::strcmp(r.name, "v1_naive")) continue;
-      Tensor y = Tensor::empty({1, l.k, out_size(l), out_size(l)}, DType::f32, Device::cuda());
-      r.run(x.data<float>(), w.data<float>(), b.data<float>(), y.data<float>(), c, st);  // warm up
-      cudaEventRecord(e0, st);
-      for (int i = 0; i < reps; ++i)
-        r.run(x.data<float>(), w.data<float>(), b.data<float>(), y.data<float>(), c, st);
-      cudaEventRecord(e1, st);
-      FCNLAB_CUDA_CHECK(cudaEventSynchronize(e1));
-      float ms = 0.f;
-      cudaEventElapsedTime(&ms, e0, e1);
-      ms /= static_cast<float>(reps);
-      const Tensor yh = y.to(Device::cpu());
-      double err = 0.0;
-      const float* a = yh.data<float>();
-      const float* bref = ref_h.data<float>();
-      for (int64_t i = 0; i < yh.numel(); ++i) err = std::max(err, double(std::fabs(a[i] - bref[i])));
-      std::printf("%-8s %-18s %10.3f %10.2f %10.2e\n", l.name, r.name, ms, flops / (ms * 1e-3) / 1e12, err);
+      Tensor y = Tensor::empty(ys, DType::f32, Device::cuda());
+      const double ms = time_ms([&] { r.run(x.data<float>(), w.data<float>(), b.data<float>(), y.data<float>(), c, st); });
+      const double err = max_err(y, ref_h);
+      char pct[16] = "-";
+      if (cudnn_ms > 0) std::snprintf(pct, sizeof pct, "%.0f", 100.0 * cudnn_ms / ms);
+      const bool ok = err <= 1e-3;
+      failures += !ok;
+      std::printf("%-8s %-18s %10.3f %10.2f %10.2e %8s%s\n", l.name, r.name, ms, flops / (ms * 1e-3) / 1e12, err,
+                  pct, ok ? "" : "  FAIL (against the shipped forward)");
     }
+    std::fflush(stdout);
   }
-  return 0;
+  if (failures) std::printf("%d rung(s) FAILED their check against the shipped forward\n", failures);
+  return failures ? 1 : 0;
 }

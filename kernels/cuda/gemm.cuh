@@ -61,9 +61,26 @@ struct GemmTileDerived {
   static_assert(NT % C::BN == 0, "a thread's B elements lie in one column");
 };
 
+// Which rows / columns of the block tile a thread's register tile covers. Contiguous (the
+// shipped layout): thread (tx, ty) owns rows ty*TM .. ty*TM+TM-1. Split: two halves of TM/2, one in
+// each half of the tile (ty*TM/2 + i and BM/2 + ty*TM/2 + i), so the 128-bit shared loads of
+// neighbouring threads are 16 bytes apart instead of 32 (no 2-way bank conflict on the B
+// fragment); the conv2d ladder's v4 rung times it against the contiguous layout.
+enum class FragmentLayout { contiguous, split };
+template <FragmentLayout L, int TILE, int PER_THREAD>
+__device__ __forceinline__ int fragment_index(int t, int i) {
+  if constexpr (L == FragmentLayout::contiguous) {
+    return t * PER_THREAD + i;
+  } else {
+    constexpr int half = PER_THREAD / 2;
+    return i < half ? t * half + i : TILE / 2 + t * half + (i - half);
+  }
+}
+
 // One block: C tile (blockIdx.y, blockIdx.x) of group blockIdx.z / k_splits, over the K range
 // [split * k_chunk, min(K, (split + 1) * k_chunk)) with split = blockIdx.z % k_splits.
-template <class T, class ALoad, class BLoad, class Store>
+template <class T, class ALoad, class BLoad, class Store,
+          FragmentLayout Layout = FragmentLayout::contiguous>
 __global__ void __launch_bounds__(GemmTileDerived<T>::NT)
     tiled_gemm_kernel(int M, int N, int K, int k_splits, int k_chunk, ALoad a, BLoad b, Store st) {
   using C = GemmTile<T>;
@@ -130,9 +147,9 @@ FCNLAB_UNROLL
     for (int k = 0; k < BK; ++k) {
       T fa[TM], fb[TN];
 FCNLAB_UNROLL
-      for (int i = 0; i < TM; ++i) fa[i] = As[cur][k][ty * TM + i];
+      for (int i = 0; i < TM; ++i) fa[i] = As[cur][k][fragment_index<Layout, BM, TM>(ty, i)];
 FCNLAB_UNROLL
-      for (int j = 0; j < TN; ++j) fb[j] = Bs[cur][k][tx * TN + j];
+      for (int j = 0; j < TN; ++j) fb[j] = Bs[cur][k][fragment_index<Layout, BN, TN>(tx, j)];
 FCNLAB_UNROLL
       for (int i = 0; i < TM; ++i)
 FCNLAB_UNROLL
@@ -146,10 +163,10 @@ FCNLAB_UNROLL
 
 FCNLAB_UNROLL
   for (int i = 0; i < TM; ++i) {
-    const int m = m0 + ty * TM + i;
+    const int m = m0 + fragment_index<Layout, BM, TM>(ty, i);
 FCNLAB_UNROLL
     for (int j = 0; j < TN; ++j) {
-      const int n = n0 + tx * TN + j;
+      const int n = n0 + fragment_index<Layout, BN, TN>(tx, j);
       if (m < M && n < N) st(g, m, n, acc[i][j]);
     }
   }

@@ -24,7 +24,8 @@ inline int choose_k_splits(int64_t blocks, int64_t K, int bk) {
 
 // Runs C[g] = A[g] * B[g] for g < groups through `store`; splits K when it pays (k_splits = 0:
 // choose; tests may force a value).
-template <class T, class ALoad, class BLoad, class Store>
+template <class T, class ALoad, class BLoad, class Store,
+          FragmentLayout Layout = FragmentLayout::contiguous>
 void run_tiled_gemm(int64_t groups, int64_t M, int64_t N, int64_t K, const ALoad& a,
                     const BLoad& b, const Store& store, int k_splits = 0) {
   using Cfg = GemmTile<T>;
@@ -45,13 +46,13 @@ void run_tiled_gemm(int64_t groups, int64_t M, int64_t N, int64_t K, const ALoad
   constexpr unsigned threads = GemmTileDerived<T>::NT;
   const int m = static_cast<int>(M), n = static_cast<int>(N), k = static_cast<int>(K);
   if (k_splits == 1) {
-    FCNLAB_LAUNCH_CHECKED((tiled_gemm_kernel<T, ALoad, BLoad, Store>), grid, threads, 0, m, n, k,
+    FCNLAB_LAUNCH_CHECKED((tiled_gemm_kernel<T, ALoad, BLoad, Store, Layout>), grid, threads, 0, m, n, k,
                           1, static_cast<int>(chunk), a, b, store);
     return;
   }
   Tensor ws = Tensor::empty({k_splits * groups * M * N}, dtype_of<T>(), Device::cuda());
   const SplitStore<T> partial{ws.data<T>(), static_cast<int>(groups), m, n, k_splits};
-  FCNLAB_LAUNCH_CHECKED((tiled_gemm_kernel<T, ALoad, BLoad, SplitStore<T>>), grid, threads, 0, m,
+  FCNLAB_LAUNCH_CHECKED((tiled_gemm_kernel<T, ALoad, BLoad, SplitStore<T>, Layout>), grid, threads, 0, m,
                         n, k, k_splits, static_cast<int>(chunk), a, b, partial);
   FCNLAB_LAUNCH_CHECKED((finish_split_kernel<T, Store>), blocks_for(groups * M * N, 256), 256, 0,
                         ws.data<T>(), static_cast<int>(groups), m, n, k_splits, store);

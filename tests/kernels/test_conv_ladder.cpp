@@ -1,5 +1,5 @@
 // The conv2d forward ladder (bench/cuda/conv2d_ladder: naive -> shared-memory tiled ->
-// register-tiled) against the CPU's direct convolution, every rung bit-exact on small-integer
+// register-tiled -> split register tiles) against the CPU's direct convolution, every rung bit-exact on small-integer
 // data. Runs under simt only: the ladder's .cuh files hold device code, which a host-compiled
 // test in the cuda build cannot include (there bench/cuda/conv_ladder.cu checks each rung).
 #include <doctest/doctest.h>
@@ -32,6 +32,8 @@ TEST_CASE("conv2d ladder: every rung matches the CPU reference bit-exactly") {
       {1, 4, 9, 8, 6, 3, 2, {2, 1, 1, 0, 1, 1, 2}},
       {1, 6, 8, 7, 9, 3, 3, {1, 2, 2, 1, 2, 1, 3}},
       {1, 2, 5, 5, 20, 1, 1, Conv2dOptions::make(1, 0)},
+      // 70 filters x 132 pixels: both halves of v4's split register tiles hold outputs
+      {1, 3, 12, 11, 70, 3, 3, Conv2dOptions::make(1, 1)},
   };
   Generator g(21);
   for (const Case& cs : cases) {

@@ -4,6 +4,7 @@
 #include "bench/cuda/conv2d_ladder/v1_naive.cuh"
 #include "bench/cuda/conv2d_ladder/v2_smem_tiled.cuh"
 #include "bench/cuda/conv2d_ladder/v3_register_tiled.cuh"
+#include "bench/cuda/conv2d_ladder/v4_split_fragments.cuh"
 
 namespace fcnlab::ladder {
 
@@ -16,7 +17,8 @@ struct Rung {
 inline constexpr Rung kConvLadder[] = {
     {"v1_naive", conv2d_v1_naive},
     {"v2_smem_tiled", conv2d_v2_smem_tiled},
-    {"v3_register_tiled", conv2d_v3_register_tiled},
+    {"v3_register_tiled", conv2d_v3_register_tiled},  // shipped
+    {"v4_split_fragments", conv2d_v4_split_fragments},
 };
 
 }  // namespace fcnlab::ladder
