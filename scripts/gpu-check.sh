@@ -55,7 +55,7 @@ run_step() {
   case $rc in
     0) note="ok";;
     124|137) note="TIMED OUT after ${limit}s";;
-    *) note="exit $rc: $(grep -m1 -iE 'error|fail' "$log" | cut -c1-100 | tr '|' '/')";;
+    *) note="exit $rc: $( (grep -m1 -iE 'error|fail' "$log" || tail -1 "$log") | cut -c1-100 | tr '|' '/')";;
   esac
   [ $rc -eq 0 ] && SUMMARY_ROWS+=("| $name | pass | $dt | $note |") \
                 || { SUMMARY_ROWS+=("| $name | FAIL | $dt | $note |"); FAILED=1; }
