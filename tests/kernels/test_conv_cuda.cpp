@@ -113,11 +113,14 @@ TEST_CASE("cuda gemm is bit-exact on small-integer data for every transpose and 
   CHECK_CLOSE(c.to(Device::cpu()), c_ref, 0.0, 0.0);
 }
 
-TEST_CASE("cuda conv2d through autograd matches the CPU: output and every gradient, f32 and f64") {
+// conv2d through autograd on random data, cuda against the CPU (output and every gradient):
+// every case in f32, every second one in f64.
+template <size_t N>
+void check_conv_autograd(const ConvCase (&cases)[N], uint64_t seed) {
   for (DType dt : {DType::f32, DType::f64}) {
-    Generator g(13);
-    for (size_t i = 0; i < std::size(kCases); i += (dt == DType::f32 ? 1 : 2)) {
-      const ConvCase& c = kCases[i];
+    Generator g(seed);
+    for (size_t i = 0; i < N; i += (dt == DType::f32 ? 1 : 2)) {
+      const ConvCase& c = cases[i];
       CAPTURE(i); INFO(dtype_name(dt));
       Tensor x = Tensor::uniform({c.n, c.c, c.h, c.w}, -1, 1, g, dt).set_requires_grad();
       Tensor w = Tensor::uniform({c.k, c.c / c.o.groups, c.r, c.s}, -1, 1, g, dt).set_requires_grad();
@@ -126,6 +129,10 @@ TEST_CASE("cuda conv2d through autograd matches the CPU: output and every gradie
       CHECK_SAME_ON_DEVICES([o](auto& v) { return conv2d(v[0], v[1], v[2], o); }, {x, w, b});
     }
   }
+}
+
+TEST_CASE("cuda conv2d through autograd matches the CPU: output and every gradient, f32 and f64") {
+  check_conv_autograd(kCases, 13);
 }
 
 TEST_CASE("cuda conv_transpose2d (the conv adjoint) matches the CPU, with output_padding and FCN's upscore") {
@@ -254,17 +261,7 @@ TEST_CASE("cuda conv2d forward: the direct kernel and the implicit GEMM are both
 
 TEST_CASE("cuda conv2d through autograd with the direct forward matches the CPU, f32 and f64") {
   ForwardPathScope scope(kernels::cuda::ConvForwardPath::direct);
-  for (DType dt : {DType::f32, DType::f64}) {
-    Generator g(22);
-    for (const ConvCase& c : kDirectCases) {
-      CAPTURE(c.c); CAPTURE(c.k); INFO(dtype_name(dt));
-      Tensor x = Tensor::uniform({c.n, c.c, c.h, c.w}, -1, 1, g, dt).set_requires_grad();
-      Tensor w = Tensor::uniform({c.k, c.c / c.o.groups, c.r, c.s}, -1, 1, g, dt).set_requires_grad();
-      Tensor b = Tensor::uniform({c.k}, -1, 1, g, dt).set_requires_grad();
-      const Conv2dOptions o = c.o;
-      CHECK_SAME_ON_DEVICES([o](auto& v) { return conv2d(v[0], v[1], v[2], o); }, {x, w, b});
-    }
-  }
+  check_conv_autograd(kDirectCases, 22);
 }
 
 TEST_CASE("cuda conv2d forward path: automatic routes small reductions to the direct kernel, forcing is checked") {
