@@ -1,10 +1,11 @@
 // The conv2d forward ladder (bench/cuda/conv2d_ladder: naive -> shared-memory tiled ->
-// register-tiled -> split register tiles) against the CPU's direct convolution, every rung bit-exact on small-integer
+// register-tiled -> split register tiles -> tap table) against the CPU's direct convolution, every rung bit-exact on small-integer
 // data. Runs under simt only: the ladder's .cuh files hold device code, which a host-compiled
 // test in the cuda build cannot include (there bench/cuda/conv_ladder.cu checks each rung).
 #include <doctest/doctest.h>
 
 #if defined(FCNLAB_GPU_SIMT)
+#include <string>
 #include <vector>
 
 #include "engine/ops.h"
@@ -50,7 +51,8 @@ TEST_CASE("conv2d ladder: every rung matches the CPU reference bit-exactly") {
                                     o.stride_h, o.stride_w, o.pad_h, o.pad_w, o.dilation_h, o.dilation_w};
     Tensor xd = x.to(Device::cuda()), wd = w.to(Device::cuda()), bd = b.to(Device::cuda());
     for (const ladder::Rung& rung : ladder::kConvLadder) {
-      CAPTURE(rung.name);
+      const std::string rung_name = rung.name;
+      CAPTURE(rung_name);
       Tensor y = Tensor::empty(y_ref.shape(), DType::f32, Device::cuda());
       rung.run(xd.data<float>(), wd.data<float>(), bd.data<float>(), y.data<float>(), c,
                kernels::cuda::stream());

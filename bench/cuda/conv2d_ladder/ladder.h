@@ -5,6 +5,7 @@
 #include "bench/cuda/conv2d_ladder/v2_smem_tiled.cuh"
 #include "bench/cuda/conv2d_ladder/v3_register_tiled.cuh"
 #include "bench/cuda/conv2d_ladder/v4_split_fragments.cuh"
+#include "bench/cuda/conv2d_ladder/v5_tap_table.cuh"
 
 namespace fcnlab::ladder {
 
@@ -19,6 +20,7 @@ inline constexpr Rung kConvLadder[] = {
     {"v2_smem_tiled", conv2d_v2_smem_tiled},
     {"v3_register_tiled", conv2d_v3_register_tiled},  // shipped
     {"v4_split_fragments", conv2d_v4_split_fragments},
+    {"v5_tap_table", conv2d_v5_tap_table},
 };
 
 }  // namespace fcnlab::ladder
