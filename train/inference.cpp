@@ -3,10 +3,12 @@
 #include "train/inference.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <exception>
 #include <filesystem>
 
+#include "data/dicom.h"
 #include "data/transforms.h"
 #include "engine/error.h"
 #include "engine/progress.h"
@@ -53,12 +55,29 @@ std::vector<uint8_t> source_mask(const float* prob, int size, double threshold, 
   return out;
 }
 
+bool is_dicom_path(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".dcm";
+}
+
+data::GrayImage read_xray(const std::string& path) {
+  return is_dicom_path(path) ? data::dicom_to_gray8(data::read_dicom(path)) : data::read_png_gray8(path);
+}
+
 void check_inputs(const std::vector<InferenceInput>& inputs) {
   namespace fs = std::filesystem;
   for (const InferenceInput& in : inputs) {
     FCNLAB_CHECK(fs::is_regular_file(in.image_path), in.image_path,
-                 ": image not found (expected a PNG file)");
-    const data::PngInfo info = data::read_png_info(in.image_path);
+                 ": image not found (expected a PNG or DICOM file)");
+    data::PngInfo info;
+    if (is_dicom_path(in.image_path)) {  // decoded once here so that a bad file stops the run early
+      const data::DicomImage d = data::read_dicom(in.image_path);
+      info.width = d.image.width;
+      info.height = d.image.height;
+    } else {
+      info = data::read_png_info(in.image_path);
+    }
     if (in.mask_path.empty()) continue;
     FCNLAB_CHECK(fs::is_regular_file(in.mask_path), in.mask_path,
                  ": mask not found (expected a PNG of the same name as ", in.image_path, ")");
@@ -100,7 +119,7 @@ void run_inference(LoadedModel& model, const std::vector<InferenceInput>& inputs
       try {
         ImagePrediction& p = preds[static_cast<size_t>(i)];
         p.input = inputs[static_cast<size_t>(first + i)];
-        p.image = data::read_png_gray8(p.input.image_path);
+        p.image = read_xray(p.input.image_path);
         if (!p.input.mask_path.empty()) {
           data::GrayImage m = data::read_png_gray8(p.input.mask_path);
           FCNLAB_CHECK(m.width == p.image.width && m.height == p.image.height, p.input.mask_path,

@@ -22,7 +22,13 @@
 
 namespace fcnlab::train {
 
-// One image to predict; mask_path empty when the truth is unknown.
+// True for a .dcm path (any case): an X-ray of the original DICOM release.
+bool is_dicom_path(const std::string& path);
+// The 8-bit grey X-ray at `path`: a PNG, or a DICOM file (.dcm: data/dicom.h, scaled to 8 bits
+// as the trainer's DICOM source does).
+data::GrayImage read_xray(const std::string& path);
+
+// One image to predict (a PNG or a .dcm); mask_path (a PNG) empty when the truth is unknown.
 struct InferenceInput {
   std::string id;          // file stem
   std::string image_path;

@@ -1,5 +1,5 @@
 // predict_cli.cpp — fcnlab-predict (apps/predict.cpp only calls predict_main): a trained
-// checkpoint and chest X-rays (PNG files, or folders of them) ->
+// checkpoint and chest X-rays (PNG or DICOM files, or folders of them) ->
 //   OUT/masks/<id>.png       the predicted region, 0/255, at the source image's size
 //   OUT/overlays/<id>.png    the X-ray with the prediction tinted and outlined in red (and the
 //                            truth outlined in green when --masks gives it)
@@ -51,7 +51,10 @@ bool is_png_name(const fs::path& p) {
   return ext == ".png";
 }
 
-// Files as given; folders contribute their *.png files (not recursive), sorted by name.
+// Files as given; folders contribute the *.png files directly in them, and every *.dcm below them
+// (the DICOM release nests each image as <StudyUID>/<SeriesUID>/<ImageId>.dcm), sorted by path.
+// An image's id (its output files' name, and its ImageId in submission.csv unless the PNG
+// release's CSV says otherwise) is its file stem: for the DICOM release, the SOPInstanceUID.
 std::vector<InferenceInput> collect_inputs(const Options& o) {
   std::vector<InferenceInput> inputs;
   std::map<std::string, std::string> seen;  // id -> path (ids name the output files)
@@ -62,7 +65,8 @@ std::vector<InferenceInput> collect_inputs(const Options& o) {
     auto [it, fresh] = seen.emplace(in.id, in.image_path);
     FCNLAB_CHECK(fresh, "images '", it->second, "' and '", in.image_path,
                  "' have the same name, so their outputs would overwrite each other");
-    if (!o.masks.empty()) in.mask_path = (fs::path(o.masks) / p.filename()).string();
+    if (!o.masks.empty())  // the image's own name for a PNG, <stem>.png for a DICOM file
+      in.mask_path = (fs::path(o.masks) / (is_dicom_path(in.image_path) ? in.id + ".png" : p.filename().string())).string();
     inputs.push_back(in);
   };
   for (const std::string& arg : o.images) {
@@ -71,7 +75,9 @@ std::vector<InferenceInput> collect_inputs(const Options& o) {
       std::vector<fs::path> files;
       for (const auto& e : fs::directory_iterator(p))
         if (e.is_regular_file() && is_png_name(e.path())) files.push_back(e.path());
-      FCNLAB_CHECK(!files.empty(), arg, ": folder holds no .png images");
+      for (const auto& e : fs::recursive_directory_iterator(p))
+        if (e.is_regular_file() && is_dicom_path(e.path().string())) files.push_back(e.path());
+      FCNLAB_CHECK(!files.empty(), arg, ": folder holds no .png images (nor .dcm files below it)");
       std::sort(files.begin(), files.end());
       for (const fs::path& f : files) add(f);
     } else {
@@ -201,10 +207,12 @@ int predict_main(const std::vector<std::string>& args, std::string* error) {
   Options o;
   CLI::App app{"fcnlab-predict: segment pneumothorax in chest X-rays with a trained checkpoint"};
   app.add_option("--checkpoint,-c", o.checkpoint, "a checkpoint written by fcnlab-train")->required();
-  app.add_option("images", o.images, "PNG files and/or folders of them")->required();
+  app.add_option("images", o.images, "PNG or DICOM (.dcm) files and/or folders of them (.dcm "
+                                     "found in subfolders too)")->required();
   app.add_option("--out,-o", o.out, "output folder")->capture_default_str();
-  app.add_option("--masks", o.masks, "folder of truth masks with the images' file names "
-                                     "(adds the truth to the overlays and Dice to the CSV)");
+  app.add_option("--masks", o.masks, "folder of truth masks named as the PNG images (<stem>.png "
+                                     "for .dcm images): adds the truth to the overlays and Dice "
+                                     "to the CSV");
   app.add_option("--tta", o.tta, "test-time augmentation: none | flip (average with the "
                                  "horizontally flipped image)")->capture_default_str();
   app.add_option("--size", o.size, "model input side (0: the checkpoint's)")->capture_default_str();

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "data/dicom.h"
 #include "data/loader.h"
 #include "data/phantom.h"
 #include "data/rle.h"
@@ -195,6 +196,40 @@ TEST_CASE("predict: flip TTA gives the mirror prediction for the mirror image") 
   CHECK(split_csv_line(pred[1])[1] == split_csv_line(pred[2])[1]);  // same image-level score
 }
 
+TEST_CASE("predict: DICOM X-rays (the original release's nested folders) predict exactly as their PNG twins") {
+  TempDir dir("predict_dicom");
+  train::ModelMeta meta = tiny_meta(32, 5);
+  std::vector<data::GrayImage> images;
+  for (int k = 0; k < 3; ++k) images.push_back(data::render_phantom(40, k != 1, 11 + k, 1).image);
+  meta.threshold = median_probability(meta, images);
+  save_tiny_checkpoint(dir / "ck.safetensors", meta);
+  // The same pixels as PNG files and as DICOM files named by their SOPInstanceUID, two folders down.
+  fs::create_directories(dir / "png");
+  const fs::path series = dir / "dicom-images-test/1.2.3/1.2.3.4";
+  fs::create_directories(series);
+  for (int k = 0; k < 3; ++k) {
+    const std::string uid = "1.2.826.0.1." + std::to_string(k);
+    data::write_png_gray8(dir / ("png/" + uid + ".png"), images[static_cast<size_t>(k)]);
+    data::write_dicom_gray8((series / (uid + ".dcm")).string(), images[static_cast<size_t>(k)], uid);
+  }
+  std::string err;
+  REQUIRE_MESSAGE(train::predict_main({"fcnlab-predict", "-c", dir / "ck.safetensors", dir / "png",
+                                       "--out", dir / "out_png"}, &err) == 0, err);
+  REQUIRE_MESSAGE(train::predict_main({"fcnlab-predict", "-c", dir / "ck.safetensors",
+                                       dir / "dicom-images-test", "--out", dir / "out_dcm"}, &err) == 0, err);
+  const std::vector<std::string> a = read_lines(dir / "out_png/predictions.csv");
+  const std::vector<std::string> b = read_lines(dir / "out_dcm/predictions.csv");
+  REQUIRE(a.size() == 4);
+  CHECK(a == b);  // ids (the UIDs), probabilities, areas: identical
+  CHECK(read_lines(dir / "out_dcm/submission.csv") == read_lines(dir / "out_png/submission.csv"));
+  CHECK(read_lines(dir / "out_dcm/submission.csv")[1].rfind("1.2.826.0.1.0,", 0) == 0);
+  CHECK(slurp(dir / "out_dcm/masks/1.2.826.0.1.2.png") == slurp(dir / "out_png/masks/1.2.826.0.1.2.png"));
+  // A single .dcm file given directly works too.
+  REQUIRE_MESSAGE(train::predict_main({"fcnlab-predict", "-c", dir / "ck.safetensors",
+                                       (series / "1.2.826.0.1.1.dcm").string(), "--out", dir / "one"}, &err) == 0, err);
+  CHECK(read_lines(dir / "one/predictions.csv").at(1) == a.at(2));
+}
+
 TEST_CASE("predict: bad inputs are clear errors, exit 1, and write nothing") {
   TempDir dir("predict_bad");
   const data::Phantom ph = data::render_phantom(32, false, 1, 1);
@@ -233,6 +268,9 @@ TEST_CASE("predict: bad inputs are clear errors, exit 1, and write nothing") {
   fails({"-c", ck, dir / "in", dir / "bad/corrupt.png", "--out", out}, "corrupt.png");
   fs::create_directories(dir / "empty");
   fails({"-c", ck, dir / "empty", "--out", out}, "empty");
+  // a .dcm that is not a DICOM file
+  { std::ofstream f(dir / "bad/not.dcm", std::ios::binary); f << "no preamble, no DICM magic"; }
+  fails({"-c", ck, dir / "in", dir / "bad/not.dcm", "--out", out}, "not.dcm");
   // a truth folder that lacks the image's mask
   fails({"-c", ck, dir / "in", "--masks", dir / "empty", "--out", out}, "ok.png");
   // flags
