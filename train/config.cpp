@@ -29,7 +29,7 @@ struct Field {
 
 std::vector<Field> fields(TrainConfig& c) {
   return {
-      {"data", "the SIIM-ACR PNG release folder (png_images/, png_masks/, CSVs)", &c.data},
+      {"data", "the SIIM-ACR PNG release folder (png_images/, png_masks/, CSVs) or the original DICOM release (dicom-images-train/, train-rle.csv)", &c.data},
       {"phantoms", "generate N phantom images into OUT/phantoms and train on them", &c.phantoms},
       {"phantom-size", "side of the generated phantoms (default: --size)", &c.phantom_size},
       {"phantom-contrast", "lesion conspicuity of the generated phantoms: 1 = subtle, like hard real cases; c multiplies the air gap's darkening and the pleural line", &c.phantom_contrast},

@@ -7,11 +7,14 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "data/loader.h"
 #include "data/phantom.h"
 #include "data/siim.h"
+#include "data/siim_dicom.h"
+#include "data/siim_layout.h"
 #include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/nn/layers.h"
@@ -367,7 +370,7 @@ TrainResult run_training(const TrainConfig& c) {
   if (!c.data.empty())
     FCNLAB_CHECK(fs::is_directory(c.data), "--data '", c.data,
                  "': no such folder (expected the PNG release: png_images/, png_masks/, ",
-                 "stage_1_train_images.csv)");
+                 "stage_1_train_images.csv; or the DICOM release: dicom-images-train/, train-rle.csv)");
 
   ModelMeta meta;
   meta.model = c.model;
@@ -434,17 +437,43 @@ TrainResult run_training(const TrainConfig& c) {
       data::write_phantom_set(data_root, po);
     }
   }
-  data::SiimPngDataset ds = data::SiimPngDataset::open(data_root);
-  FCNLAB_CHECK(ds.csv_problems().empty(), data_root, ": the CSVs have ", ds.csv_problems().size(),
-               " problem(s) (fcnlab-inspect --data lists them all):", problems_text(ds.csv_problems()));
-  FCNLAB_CHECK(ds.train().size() >= 2, data_root, "/stage_1_train_images.csv lists ",
-               ds.train().size(), " image(s); training needs at least 2 (one for validation)");
-  data::TrainValSplit split = data::stratified_split(ds.train(), c.val_fraction, c.seed);
+  // The PNG release (or phantoms in its layout), or the original DICOM+RLE release: both index
+  // their train cases as SiimRecords, and the loader reads either (data/loader.h).
+  const data::siim::Release release = data::siim::detect_release(data_root);
+  std::optional<data::SiimPngDataset> png;
+  std::optional<data::SiimDicomDataset> dcm;
+  std::vector<data::SiimRecord> records;
+  std::string listing;  // the file that lists the train cases, for messages
+  if (release == data::siim::Release::png) {
+    png = data::SiimPngDataset::open(data_root);
+    FCNLAB_CHECK(png->csv_problems().empty(), data_root, ": the CSVs have ", png->csv_problems().size(),
+                 " problem(s) (fcnlab-inspect --data lists them all):", problems_text(png->csv_problems()));
+    records = png->train();
+    listing = data_root + "/" + data::siim::kTrainCsv;
+  } else {
+    dcm = data::SiimDicomDataset::open(data_root);
+    // A listed case without its file, or one id with two files, cannot be trained on; a .dcm
+    // that no CSV row names is only reported (fcnlab-inspect --data).
+    std::vector<data::Problem> fatal;
+    for (const data::Problem& pr : dcm->problems())
+      if (pr.kind != data::ProblemKind::unlisted_file) fatal.push_back(pr);
+    FCNLAB_CHECK(fatal.empty(), data_root, ": the DICOM release's index has ", fatal.size(),
+                 " problem(s) (fcnlab-inspect --data lists them all):", problems_text(fatal));
+    records = dcm->records();
+    listing = dcm->rle_csv();
+  }
+  FCNLAB_CHECK(records.size() >= 2, listing, " lists ", records.size(),
+               " image(s); training needs at least 2 (one for validation)");
+  data::TrainValSplit split = data::stratified_split(records, c.val_fraction, c.seed);
   FCNLAB_CHECK(!split.train.empty() && !split.val.empty(), data_root, ": splitting ",
-               ds.train().size(), " images with --val-fraction ", c.val_fraction,
+               records.size(), " images with --val-fraction ", c.val_fraction,
                " leaves an empty train or validation set");
   std::vector<std::string> val_ids;
-  for (size_t i : split.val) val_ids.push_back(fs::path(ds.train()[i].file).stem().string());
+  for (size_t i : split.val) val_ids.push_back(fs::path(records[i].file).stem().string());
+  const auto source = [&](const std::vector<size_t>& cases) -> std::shared_ptr<data::SampleSource> {
+    if (png) return std::make_shared<data::SiimSource>(*png, data::siim::Split::train, cases);
+    return std::make_shared<data::SiimDicomSource>(*dcm, cases);
+  };
 
   data::LoaderConfig lc;
   lc.batch_size = c.batch;
@@ -456,12 +485,12 @@ TrainResult run_training(const TrainConfig& c) {
   lc.augment.enabled = c.augment;
   lc.normalization = meta.normalization;
   lc.skip_bad = !c.strict;
-  data::Loader train_loader(std::make_shared<data::SiimSource>(ds, data::siim::Split::train, split.train), lc);
+  data::Loader train_loader(source(split.train), lc);
   data::LoaderConfig vc = lc;
   vc.shuffle = false;
   vc.positive_fraction = 0;
   vc.augment.enabled = false;
-  data::Loader val_loader(std::make_shared<data::SiimSource>(ds, data::siim::Split::train, split.val), vc);
+  data::Loader val_loader(source(split.val), vc);
 
   // Steps per epoch (micro-batches, then optimizer steps) fix the schedule's length.
   int64_t micro_per_epoch = train_loader.batches_in_epoch(0);
