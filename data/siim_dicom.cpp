@@ -16,6 +16,13 @@ namespace fcnlab::data {
 
 namespace fs = std::filesystem;
 
+std::vector<Problem> SiimDicomDataset::blocking_problems() const {
+  std::vector<Problem> out;
+  for (const Problem& p : problems_)
+    if (p.kind != ProblemKind::unlisted_file) out.push_back(p);
+  return out;
+}
+
 SiimDicomDataset SiimDicomDataset::open(const std::string& root) {
   return open((fs::path(root) / siim::kDicomTrainDir).string(),
               (fs::path(root) / siim::kRleCsv).string());

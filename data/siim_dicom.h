@@ -29,6 +29,9 @@ class SiimDicomDataset {
   // What the index found: CSV ids without a file (missing_image), two files with one stem
   // (duplicate_file), .dcm files that no CSV row names (unlisted_file).
   const std::vector<Problem>& problems() const { return problems_; }
+  // The problems that make a listed case unloadable (all but unlisted_file, which only reports
+  // a .dcm that no row names): training and evaluation refuse to start with any of these.
+  std::vector<Problem> blocking_problems() const;
 
   // Decodes case i: the DICOM as 8 bits and its merged RLE mask (0/1). A missing or
   // unreadable file, or an RLE that does not fit the image, throws an Error naming the file

@@ -7,7 +7,8 @@
 //   OUT/per_image.csv     one row per checkpoint and image
 //   OUT/confusion.png     the image-level confusion matrix of each checkpoint (the mask's call;
 //                         beside it the head's, when the checkpoint has one)
-// Images: --data DIR (the PNG release layout; --split val takes the trainer's validation split,
+// Images: --data DIR (the PNG release layout, or the original DICOM+RLE release whose cases are
+// all train cases; --split val takes the trainer's validation split,
 // whose fraction and seed default to those stored in the first checkpoint) or --phantoms N
 // (a fresh phantom set generated into OUT/phantoms). Predictions are scored at the source image
 // size, as a submission would be (train/inference.h).
@@ -24,6 +25,8 @@
 
 #include "data/phantom.h"
 #include "data/siim.h"
+#include "data/siim_dicom.h"
+#include "data/siim_layout.h"
 #include "engine/error.h"
 #include "engine/serialize/atomic_file.h"
 #include "train/cli_run.h"
@@ -88,8 +91,38 @@ std::vector<std::string> checkpoint_names(const std::vector<std::string>& paths)
   return names;
 }
 
+// The original DICOM+RLE release: its cases are train cases (masks are given for those only),
+// split as fcnlab-train splits them; each decoded from its .dcm and RLE rows when scored.
+std::vector<InferenceInput> dicom_release_inputs(const std::string& data_dir, const std::string& split,
+                                                 double val_fraction, uint64_t seed) {
+  FCNLAB_CHECK(split != "test", data_dir, ": the DICOM release gives masks (", data::siim::kRleCsv,
+               ") for its train cases only; use --split val, train or all");
+  auto ds = std::make_shared<const data::SiimDicomDataset>(data::SiimDicomDataset::open(data_dir));
+  const std::vector<data::Problem> fatal = ds->blocking_problems();
+  FCNLAB_CHECK(fatal.empty(), data_dir, ": the DICOM release's index has ", fatal.size(),
+               " problem(s) (fcnlab-inspect --data lists them all), the first: ", fatal.front().str());
+  std::vector<size_t> cases;
+  if (split == "val" || split == "train") {
+    const data::TrainValSplit s = data::stratified_split(ds->records(), val_fraction, seed);
+    cases = split == "val" ? s.val : s.train;
+  } else {
+    for (size_t i = 0; i < ds->records().size(); ++i) cases.push_back(i);
+  }
+  FCNLAB_CHECK(!cases.empty(), data_dir, ": split '", split, "' holds no images");
+  std::vector<InferenceInput> inputs;
+  for (size_t i : cases) {
+    const data::SiimRecord& r = ds->records()[i];
+    InferenceInput in{fs::path(r.file).stem().string(), (fs::path(ds->images_dir()) / r.file).string(), "", {}};
+    in.load = [ds, i] { return ds->load(i); };
+    inputs.push_back(std::move(in));
+  }
+  return inputs;
+}
+
 std::vector<InferenceInput> dataset_inputs(const std::string& data_dir, const std::string& split,
                                            double val_fraction, uint64_t seed) {
+  if (data::siim::detect_release(data_dir) == data::siim::Release::dicom)
+    return dicom_release_inputs(data_dir, split, val_fraction, seed);
   const data::SiimPngDataset ds = data::SiimPngDataset::open(data_dir);
   std::vector<data::SiimRecord> recs;
   if (split == "val" || split == "train") {
@@ -306,7 +339,8 @@ int evaluate_main(const std::vector<std::string>& args, std::string* error) {
   Options o;
   CLI::App app{"fcnlab-evaluate: score checkpoints side by side on the same images"};
   app.add_option("checkpoints", o.checkpoints, "checkpoints written by fcnlab-train")->required();
-  app.add_option("--data", o.data, "the SIIM-ACR PNG release (or a phantom set in its layout)");
+  app.add_option("--data", o.data, "the SIIM-ACR PNG release (or a phantom set in its layout), "
+                                   "or the original DICOM+RLE release");
   app.add_option("--phantoms", o.phantoms, "generate N fresh phantoms into OUT/phantoms instead");
   app.add_option("--phantom-size", o.phantom_size, "phantom side (0: the first checkpoint's size)");
   app.add_option("--phantom-seed", o.phantom_seed, "phantom seed")->capture_default_str();

@@ -68,6 +68,7 @@ data::GrayImage read_xray(const std::string& path) {
 void check_inputs(const std::vector<InferenceInput>& inputs) {
   namespace fs = std::filesystem;
   for (const InferenceInput& in : inputs) {
+    if (in.load) continue;  // an indexed case: its index checked the files; decoding reports the rest
     FCNLAB_CHECK(fs::is_regular_file(in.image_path), in.image_path,
                  ": image not found (expected a PNG or DICOM file)");
     data::PngInfo info;
@@ -119,8 +120,14 @@ void run_inference(LoadedModel& model, const std::vector<InferenceInput>& inputs
       try {
         ImagePrediction& p = preds[static_cast<size_t>(i)];
         p.input = inputs[static_cast<size_t>(first + i)];
-        p.image = read_xray(p.input.image_path);
-        if (!p.input.mask_path.empty()) {
+        if (p.input.load) {
+          data::SiimSample smp = p.input.load();
+          p.image = std::move(smp.image);
+          p.truth = std::move(smp.mask.pixels);  // 0 / 1 already
+        } else {
+          p.image = read_xray(p.input.image_path);
+        }
+        if (!p.input.load && !p.input.mask_path.empty()) {
           data::GrayImage m = data::read_png_gray8(p.input.mask_path);
           FCNLAB_CHECK(m.width == p.image.width && m.height == p.image.height, p.input.mask_path,
                        ": mask is ", m.width, "x", m.height, " but its image is ",

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "data/image.h"
+#include "data/siim.h"
 #include "train/metrics.h"
 #include "train/model_io.h"
 
@@ -29,10 +30,13 @@ bool is_dicom_path(const std::string& path);
 data::GrayImage read_xray(const std::string& path);
 
 // One image to predict (a PNG or a .dcm); mask_path (a PNG) empty when the truth is unknown.
+// A case of an indexed release whose truth is not a file (the DICOM release's RLE rows) comes
+// with `load` instead: it decodes image and mask (0/1), and image_path only names it.
 struct InferenceInput {
   std::string id;          // file stem
   std::string image_path;
   std::string mask_path;
+  std::function<data::SiimSample()> load;
 };
 
 struct InferenceOptions {

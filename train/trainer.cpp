@@ -452,11 +452,7 @@ TrainResult run_training(const TrainConfig& c) {
     listing = data_root + "/" + data::siim::kTrainCsv;
   } else {
     dcm = data::SiimDicomDataset::open(data_root);
-    // A listed case without its file, or one id with two files, cannot be trained on; a .dcm
-    // that no CSV row names is only reported (fcnlab-inspect --data).
-    std::vector<data::Problem> fatal;
-    for (const data::Problem& pr : dcm->problems())
-      if (pr.kind != data::ProblemKind::unlisted_file) fatal.push_back(pr);
+    const std::vector<data::Problem> fatal = dcm->blocking_problems();
     FCNLAB_CHECK(fatal.empty(), data_root, ": the DICOM release's index has ", fatal.size(),
                  " problem(s) (fcnlab-inspect --data lists them all):", problems_text(fatal));
     records = dcm->records();

@@ -1,6 +1,7 @@
 // fcnlab-evaluate, run in-process through evaluate_main: two checkpoints side by side on fresh
 // phantoms (table, CSVs and confusion.png consistent with each other and with the per-image
-// rows), --data with the trainer's stratified validation split, and bad inputs.
+// rows), --data with the trainer's stratified validation split, the original DICOM+RLE release
+// scored exactly as its PNG twin, and bad inputs.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -10,6 +11,7 @@
 
 #include "data/phantom.h"
 #include "data/siim.h"
+#include "tests/common/dicom_twin.h"
 #include "tests/common/temp_dir.h"
 #include "tests/cpu/test_predict_fixtures.h"
 #include "train/evaluate_cli.h"
@@ -130,6 +132,52 @@ TEST_CASE("evaluate: --data --split val scores the trainer's stratified validati
   CHECK(!want.empty());
   CHECK(got == want);
   CHECK(slurp(dir / "ev/evaluation.md").find("val fraction 0.25, seed 3") != std::string::npos);
+}
+
+TEST_CASE("evaluate: --data on the original DICOM+RLE release scores exactly as its PNG twin") {
+  TempDir dir("evaluate_dicom");
+  data::PhantomSetOptions po;
+  po.count = 24;
+  po.size = 32;
+  po.seed = 6;
+  data::write_phantom_set(dir / "png", po);
+  write_dicom_twin(dir / "png", dir / "dcm");
+  train::ModelMeta meta = tiny_meta(32, 4);
+  std::vector<data::GrayImage> sample;
+  for (int k = 0; k < 4; ++k) sample.push_back(data::render_phantom(32, k % 2 == 0, 6, k).image);
+  meta.threshold = median_probability(meta, sample);
+  save_tiny_checkpoint(dir / "ck.safetensors", meta);
+  std::string err;
+  for (const char* which : {"png", "dcm"})
+    REQUIRE_MESSAGE(train::evaluate_main({"fcnlab-evaluate", dir / "ck.safetensors", "--data", dir / which,
+                                          "--val-fraction", "0.25", "--seed", "3", "--out",
+                                          dir / (std::string("ev_") + which)},
+                                         &err) == 0,
+                    err);
+  // Per image (named by file stem: new_filename for the PNG release, the ImageId for DICOM):
+  // the same cases, the same numbers.
+  const data::SiimPngDataset ds = data::SiimPngDataset::open(dir / "png");
+  std::map<std::string, std::string> uid_of;
+  for (const data::SiimRecord& r : ds.train()) uid_of[fs::path(r.file).stem().string()] = r.image_id;
+  auto rows = [&](const std::string& file, bool map_ids) {
+    std::map<std::string, std::vector<std::string>> out;
+    const std::vector<std::string> lines = read_lines(file);
+    for (size_t i = 1; i < lines.size(); ++i) {
+      std::vector<std::string> f = split_csv_line(lines[i]);
+      const std::string id = map_ids ? uid_of.at(f[1]) : f[1];
+      f.erase(f.begin(), f.begin() + 2);  // checkpoint, image
+      out[id] = f;
+    }
+    return out;
+  };
+  const auto a = rows(dir / "ev_png/per_image.csv", true), b = rows(dir / "ev_dcm/per_image.csv", false);
+  CHECK(a.size() >= 4);
+  CHECK(a == b);
+  // The release has masks for its train cases only.
+  CHECK(train::evaluate_main({"fcnlab-evaluate", dir / "ck.safetensors", "--data", dir / "dcm",
+                              "--split", "test", "--out", dir / "ev_test"}, &err) == 1);
+  CHECK(err.find("use --split val, train or all") != std::string::npos);
+  CHECK(!fs::exists(dir / "ev_test"));
 }
 
 TEST_CASE("evaluate: bad inputs are clear errors, exit 1, and write nothing") {

@@ -11,11 +11,11 @@
 
 #include "data/dicom.h"
 #include "data/phantom.h"
-#include "data/rle.h"
 #include "data/siim.h"
 #include "data/siim_layout.h"
 #include "engine/serialize/checkpoint.h"
 #include "tests/common/capture.h"
+#include "tests/common/dicom_twin.h"
 #include "tests/common/temp_dir.h"
 #include "train/model_io.h"
 #include "train/trainer.h"
@@ -134,24 +134,13 @@ TEST_CASE("train: FCN-8s at 1/16 width learns to find conspicuous phantom pneumo
 TEST_CASE("train: the original DICOM+RLE release trains exactly like its PNG twin") {
   test::TempDir dir("train_dicom");
   make_phantoms(dir / "png", 24, 32, 7, 4.0);
-  // The same train cases as the original release: each image a DICOM named by its ImageId two
-  // folders down, the masks as RLE rows of train-rle.csv in the PNG CSV's order (positives' RLE,
-  // "-1" for empty), plus a .dcm no row names (reported, not fatal).
-  const data::SiimPngDataset ds = data::SiimPngDataset::open(dir / "png");
+  // The same train cases as the original release (tests/common/dicom_twin.h), plus a .dcm that no
+  // row names (reported, not fatal).
   const fs::path dcm_root = dir.path() / "dcm";
-  std::string csv = "ImageId, EncodedPixels\n";
-  for (const data::SiimRecord& r : ds.train()) {
-    const data::SiimSample smp = ds.load(r);
-    const fs::path folder = dcm_root / data::siim::kDicomTrainDir / ("s." + r.image_id) / ("r." + r.image_id);
-    fs::create_directories(folder);
-    data::write_dicom_gray8((folder / (r.image_id + ".dcm")).string(), smp.image, r.image_id);
-    bool any = false;
-    for (uint8_t v : smp.mask.pixels) any = any || v != 0;
-    csv += r.image_id + ", " + (any ? data::rle_encode(smp.mask.pixels, smp.mask.width, smp.mask.height) : "-1") + "\n";
-  }
+  const std::string csv = test::write_dicom_twin(dir / "png", dcm_root.string());
+  const data::SiimPngDataset ds = data::SiimPngDataset::open(dir / "png");
   data::write_dicom_gray8((dcm_root / data::siim::kDicomTrainDir / "extra.dcm").string(),
                           ds.load(ds.train().front()).image, "9.9.9");
-  overwrite((dcm_root / data::siim::kRleCsv).string(), csv);
 
   TrainConfig a = tiny(dir / "png", dir / "run_png");
   a.epochs = 1;
