@@ -1,6 +1,8 @@
 // fcnlab-phantoms — writes synthetic chest radiographs with pneumothorax masks in the exact
-// layout of the Kaggle SIIM-ACR PNG release (png_images/, png_masks/, both CSVs).
+// layout of the Kaggle SIIM-ACR PNG release (png_images/, png_masks/, both CSVs), or with
+// --release dicom in the original release's (nested .dcm files, train-rle.csv).
 //   fcnlab-phantoms --out DIR --count N --size S --seed K [--positive-fraction F] [--contrast C]
+//                   [--release png|dicom]
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -11,7 +13,7 @@
 #include "engine/error.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"fcnlab-phantoms: synthetic chest X-rays in the SIIM-ACR PNG release layout"};
+  CLI::App app{"fcnlab-phantoms: synthetic chest X-rays in the SIIM-ACR PNG (or DICOM) release layout"};
   std::string out;
   fcnlab::data::PhantomSetOptions o;
   app.add_option("--out", out, "output directory (created)")->required();
@@ -33,7 +35,13 @@ int main(int argc, char** argv) {
   app.add_flag("--compress", o.compress_png,
                "zlib-compress the images like the release (slower; default: stored PNG)");
   app.add_option("--threads", o.threads, "worker threads (0: all cores)")->capture_default_str();
+  std::string release = "png";
+  app.add_option("--release", release,
+                 "png: the PNG release's layout; dicom: the original release's (dicom-images-"
+                 "train/ and -test/ with nested <study>/<series>/<ImageId>.dcm, train-rle.csv)")
+      ->check(CLI::IsMember({"png", "dicom"}))->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  o.release = release == "dicom" ? fcnlab::data::siim::Release::dicom : fcnlab::data::siim::Release::png;
   try {
     fcnlab::data::PhantomSetReport r = fcnlab::data::write_phantom_set(out, o);
     std::printf("wrote %d images (%d train, %d positive; %d test, %d positive) of %dx%d to %s in "

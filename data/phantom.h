@@ -15,6 +15,7 @@
 #include <string>
 
 #include "data/image.h"
+#include "data/siim_layout.h"
 
 namespace fcnlab::data {
 
@@ -47,6 +48,10 @@ struct PhantomSetOptions {
   // zlib-compressed PNGs like the release (slower to write and read), or stored deflate
   // blocks (fast; ~12% larger for these noisy images). Both are valid PNGs.
   bool compress_png = false;
+  // The PNG release's layout (png_images/, png_masks/, both CSVs), or the original release's
+  // (siim_layout.h): dicom-images-{train,test}/<study>/<series>/<ImageId>.dcm with the same
+  // pixels, and train-rle.csv holding the train masks (" -1" for none; test cases have no masks).
+  siim::Release release = siim::Release::png;
 };
 
 struct PhantomSetReport {
@@ -55,7 +60,9 @@ struct PhantomSetReport {
   double seconds = 0.0;
 };
 
-// Writes <out>/png_images, <out>/png_masks and both CSVs (creating <out>). Exactly
+// Writes <out>/png_images, <out>/png_masks and both CSVs (creating <out>), or the DICOM
+// release's folders and train-rle.csv (options.release). The same options give the same cases
+// (images, masks, ImageIds, splits) in either layout. Exactly
 // round(count * test_fraction) test images and round(n * positive_fraction) positives per split,
 // at seeded positions. Deterministic: the same options give byte-identical files.
 PhantomSetReport write_phantom_set(const std::string& out, const PhantomSetOptions& options);

@@ -7,10 +7,13 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <vector>
 
+#include "data/dicom.h"
 #include "data/phantom.h"
+#include "data/rle.h"
 #include "data/siim_layout.h"
 #include "engine/error.h"
 #include "engine/rng.h"
@@ -58,11 +61,13 @@ PhantomSetReport write_phantom_set(const std::string& out, const PhantomSetOptio
                "], got ", o.contrast);
   auto t_start = std::chrono::steady_clock::now();
   namespace fs = std::filesystem;
+  const bool dicom = o.release == siim::Release::dicom;
   std::error_code ec;
-  fs::create_directories(fs::path(out) / siim::kImagesDir, ec);
-  FCNLAB_CHECK(!ec, out, "/", siim::kImagesDir, ": cannot create directory (", ec.message(), ")");
-  fs::create_directories(fs::path(out) / siim::kMasksDir, ec);
-  FCNLAB_CHECK(!ec, out, "/", siim::kMasksDir, ": cannot create directory (", ec.message(), ")");
+  for (const char* sub : dicom ? std::vector<const char*>{siim::kDicomTrainDir, siim::kDicomTestDir}
+                               : std::vector<const char*>{siim::kImagesDir, siim::kMasksDir}) {
+    fs::create_directories(fs::path(out) / sub, ec);
+    FCNLAB_CHECK(!ec, out, "/", sub, ": cannot create directory (", ec.message(), ")");
+  }
 
   PhantomSetReport rep;
   rep.test = static_cast<int>(std::lround(o.count * o.test_fraction));
@@ -77,12 +82,27 @@ PhantomSetReport write_phantom_set(const std::string& out, const PhantomSetOptio
 
   std::exception_ptr failure;
   std::mutex failure_mu;
+  std::map<std::string, std::string> rle;  // DICOM layout: ImageId -> RLE of a positive train mask
+  std::mutex rle_mu;
   const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
   for (size_t c = 0; c < cases.size(); ++c) {
     try {
       const Case& k = cases[c];
       Phantom p = render_phantom(o.size, k.positive, o.seed, k.key, o.contrast);
+      if (dicom) {  // <study>/<series>/<ImageId>.dcm, as the original release nests them
+        const std::string uid = synthetic_uid(o.seed, k.split, k.index);
+        const fs::path folder = fs::path(out) /
+                                (k.split == siim::Split::train ? siim::kDicomTrainDir : siim::kDicomTestDir) /
+                                (uid + ".1") / (uid + ".1.1");
+        fs::create_directories(folder);
+        write_dicom_gray8((folder / (uid + ".dcm")).string(), p.image, uid);
+        if (k.split == siim::Split::train && k.positive) {
+          std::lock_guard<std::mutex> lock(rle_mu);
+          rle[uid] = rle_encode(p.mask.pixels, p.mask.width, p.mask.height);
+        }
+        continue;
+      }
       std::string name = siim::png_name(k.index, k.split, k.positive);
       write_png_gray8((fs::path(out) / siim::kImagesDir / name).string(), p.image, o.compress_png);
       // masks are mostly zeros: compressing them is cheap and saves ~99% of their size
@@ -94,6 +114,22 @@ PhantomSetReport write_phantom_set(const std::string& out, const PhantomSetOptio
   }
   if (failure) std::rethrow_exception(failure);
 
+  if (dicom) {  // train-rle.csv in case order, written as the stage-1 file is (" EncodedPixels")
+    const fs::path csv = fs::path(out) / siim::kRleCsv;
+    std::ofstream f(csv, std::ios::binary | std::ios::trunc);
+    FCNLAB_CHECK(f.good(), csv.string(), ": cannot open for writing");
+    f << "ImageId, EncodedPixels\n";
+    for (const Case& k : cases) {
+      (k.split == siim::Split::train ? rep.train_positive : rep.test_positive) += k.positive;
+      if (k.split != siim::Split::train) continue;
+      const std::string uid = synthetic_uid(o.seed, k.split, k.index);
+      f << uid << ", " << (k.positive ? rle.at(uid) : std::string("-1")) << '\n';
+    }
+    f.close();
+    FCNLAB_CHECK(f.good(), csv.string(), ": write error");
+    rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    return rep;
+  }
   for (siim::Split split : {siim::Split::train, siim::Split::test}) {
     fs::path csv = fs::path(out) / (split == siim::Split::train ? siim::kTrainCsv : siim::kTestCsv);
     std::ofstream f(csv, std::ios::binary | std::ios::trunc);

@@ -100,7 +100,7 @@ std::vector<InferenceInput> dicom_release_inputs(const std::string& data_dir, co
   auto ds = std::make_shared<const data::SiimDicomDataset>(data::SiimDicomDataset::open(data_dir));
   const std::vector<data::Problem> fatal = ds->blocking_problems();
   FCNLAB_CHECK(fatal.empty(), data_dir, ": the DICOM release's index has ", fatal.size(),
-               " problem(s) (fcnlab-inspect --data lists them all), the first: ", fatal.front().str());
+               " problem(s) (fcnlab-inspect --dataset lists them all), the first: ", fatal.front().str());
   std::vector<size_t> cases;
   if (split == "val" || split == "train") {
     const data::TrainValSplit s = data::stratified_split(ds->records(), val_fraction, seed);

@@ -447,14 +447,14 @@ TrainResult run_training(const TrainConfig& c) {
   if (release == data::siim::Release::png) {
     png = data::SiimPngDataset::open(data_root);
     FCNLAB_CHECK(png->csv_problems().empty(), data_root, ": the CSVs have ", png->csv_problems().size(),
-                 " problem(s) (fcnlab-inspect --data lists them all):", problems_text(png->csv_problems()));
+                 " problem(s) (fcnlab-inspect --dataset lists them all):", problems_text(png->csv_problems()));
     records = png->train();
     listing = data_root + "/" + data::siim::kTrainCsv;
   } else {
     dcm = data::SiimDicomDataset::open(data_root);
     const std::vector<data::Problem> fatal = dcm->blocking_problems();
     FCNLAB_CHECK(fatal.empty(), data_root, ": the DICOM release's index has ", fatal.size(),
-                 " problem(s) (fcnlab-inspect --data lists them all):", problems_text(fatal));
+                 " problem(s) (fcnlab-inspect --dataset lists them all):", problems_text(fatal));
     records = dcm->records();
     listing = dcm->rle_csv();
   }

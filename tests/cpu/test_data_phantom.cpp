@@ -10,6 +10,8 @@
 #include "data/csv.h"
 #include "data/image.h"
 #include "data/phantom.h"
+#include "data/siim.h"
+#include "data/siim_dicom.h"
 #include "data/siim_layout.h"
 #include "engine/error.h"
 #include "tests/cpu/data_fixtures.h"
@@ -78,6 +80,46 @@ TEST_CASE("data: phantom set has the PNG release's layout, names and CSV headers
     }
     CHECK(files == 24);
   }
+}
+
+TEST_CASE("data: phantoms in the DICOM release's layout hold the PNG layout's cases exactly") {
+  test::TempDir dir("phantom_dicom");
+  PhantomSetOptions o;
+  o.count = 14;
+  o.size = 40;
+  o.seed = 9;
+  o.positive_fraction = 0.5;
+  o.threads = 2;
+  const PhantomSetReport rp = write_phantom_set(dir / "png", o);
+  o.release = siim::Release::dicom;
+  const PhantomSetReport rd = write_phantom_set(dir / "dcm", o);
+  CHECK(rd.train == rp.train);
+  CHECK(rd.test == rp.test);
+  CHECK(rd.train_positive == rp.train_positive);
+  CHECK(siim::detect_release(dir / "dcm") == siim::Release::dicom);
+  CHECK(!fs::exists(dir / "dcm/png_images"));
+  const SiimPngDataset png = SiimPngDataset::open(dir / "png");
+  const SiimDicomDataset dcm = SiimDicomDataset::open(dir / "dcm");
+  CHECK(dcm.problems().empty());
+  REQUIRE(dcm.records().size() == png.train().size());
+  for (size_t i = 0; i < png.train().size(); ++i) {
+    const SiimRecord& r = png.train()[i];
+    CAPTURE(r.file);
+    CHECK(dcm.records()[i].image_id == r.image_id);  // same ImageIds, same order
+    CHECK(dcm.records()[i].has_pneumo == r.has_pneumo);
+    // <study>/<series>/<ImageId>.dcm, two folders down
+    const fs::path rel(dcm.records()[i].file);
+    CHECK(rel.filename().string() == r.image_id + ".dcm");
+    CHECK(std::distance(rel.begin(), rel.end()) == 3);
+    const SiimSample a = png.load(r), b = dcm.load(i);
+    CHECK(b.image.pixels == a.image.pixels);
+    CHECK(b.mask.pixels == a.mask.pixels);
+  }
+  // The test cases are there too, without masks.
+  int test_files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir / ("dcm/" + std::string(siim::kDicomTestDir))))
+    test_files += e.is_regular_file() && e.path().extension() == ".dcm";
+  CHECK(test_files == rp.test);
 }
 
 TEST_CASE("data: phantom sets are byte-identical for a seed, whatever the thread count") {
