@@ -11,7 +11,6 @@
 
 #include "data/phantom.h"
 #include "data/siim.h"
-#include "tests/common/dicom_twin.h"
 #include "tests/common/temp_dir.h"
 #include "tests/cpu/test_predict_fixtures.h"
 #include "train/evaluate_cli.h"
@@ -141,7 +140,8 @@ TEST_CASE("evaluate: --data on the original DICOM+RLE release scores exactly as 
   po.size = 32;
   po.seed = 6;
   data::write_phantom_set(dir / "png", po);
-  write_dicom_twin(dir / "png", dir / "dcm");
+  po.release = data::siim::Release::dicom;  // the same cases in the original release's layout
+  data::write_phantom_set(dir / "dcm", po);
   train::ModelMeta meta = tiny_meta(32, 4);
   std::vector<data::GrayImage> sample;
   for (int k = 0; k < 4; ++k) sample.push_back(data::render_phantom(32, k % 2 == 0, 6, k).image);

@@ -15,7 +15,6 @@
 #include "data/siim_layout.h"
 #include "engine/serialize/checkpoint.h"
 #include "tests/common/capture.h"
-#include "tests/common/dicom_twin.h"
 #include "tests/common/temp_dir.h"
 #include "train/model_io.h"
 #include "train/trainer.h"
@@ -35,13 +34,14 @@ int run_cli(const std::vector<std::string>& args) {
 
 // A small phantom set in the PNG release layout.
 void make_phantoms(const std::string& root, int count, int size, uint64_t seed = 3,
-                   double contrast = 1.0) {
+                   double contrast = 1.0, data::siim::Release release = data::siim::Release::png) {
   data::PhantomSetOptions o;
   o.count = count;
   o.size = size;
   o.seed = seed;
   o.contrast = contrast;
   o.threads = 2;
+  o.release = release;
   data::write_phantom_set(root, o);
 }
 
@@ -133,14 +133,15 @@ TEST_CASE("train: FCN-8s at 1/16 width learns to find conspicuous phantom pneumo
 
 TEST_CASE("train: the original DICOM+RLE release trains exactly like its PNG twin") {
   test::TempDir dir("train_dicom");
+  // The same phantoms in both layouts (the same cases: tests/cpu/test_data_phantom.cpp), and in
+  // the DICOM one a .dcm that no row names (reported, not fatal).
   make_phantoms(dir / "png", 24, 32, 7, 4.0);
-  // The same train cases as the original release (tests/common/dicom_twin.h), plus a .dcm that no
-  // row names (reported, not fatal).
   const fs::path dcm_root = dir.path() / "dcm";
-  const std::string csv = test::write_dicom_twin(dir / "png", dcm_root.string());
+  make_phantoms(dcm_root.string(), 24, 32, 7, 4.0, data::siim::Release::dicom);
   const data::SiimPngDataset ds = data::SiimPngDataset::open(dir / "png");
   data::write_dicom_gray8((dcm_root / data::siim::kDicomTrainDir / "extra.dcm").string(),
                           ds.load(ds.train().front()).image, "9.9.9");
+  const std::string csv = read_text((dcm_root / data::siim::kRleCsv).string());
 
   TrainConfig a = tiny(dir / "png", dir / "run_png");
   a.epochs = 1;
