@@ -335,10 +335,10 @@ std::vector<std::string> kernel_names(const GraphModel& g, const std::vector<Lay
       names[i] = "cuDNN";
     } else if (const auto* c = dynamic_cast<const Conv2d*>(l.module.get())) {
       const Shape in = st[static_cast<size_t>(l.inputs.at(0))].out;
-      names[i] = kernels::cuda::conv2d_forward_path_for(in, c->weight.shape(), c->options, x.dtype()) ==
-                         kernels::cuda::ConvForwardPath::direct
-                     ? "direct conv"
-                     : "implicit GEMM";
+      const auto path = kernels::cuda::conv2d_forward_path_for(in, c->weight.shape(), c->options, x.dtype());
+      names[i] = path == kernels::cuda::ConvForwardPath::direct     ? "direct conv"
+                 : path == kernels::cuda::ConvForwardPath::winograd ? "Winograd F(2x2,3x3)"
+                                                                    : "implicit GEMM";
     } else if (const auto* t = dynamic_cast<const ConvTranspose2d*>(l.module.get())) {
       const ConvTranspose2dOptions& to = t->options;
       const bool phased = kernels::cuda::conv2d_backward_data_phased(

@@ -2,13 +2,14 @@
 """bench-table.py — Google Benchmark JSON (fcnlab-bench --benchmark_out) -> a Markdown table:
 one row per op and shape, hand and cuDNN side by side, with TFLOP/s or GB/s and hand as a
 percentage of cuDNN (or of the device-to-device copy bandwidth for memory-bound ops). Where
-fcnlab-bench also timed a forced kernel (rows ending /hand-gemm, /hand-direct: conv2d's two
-forward kernels), each gets its own line under the shape's, beside the same cuDNN time.
+fcnlab-bench also timed a forced kernel (rows ending /hand-gemm, /hand-direct, /hand-winograd:
+conv2d's forward kernels), each gets its own line under the shape's, beside the same cuDNN time.
 Usage: scripts/bench-table.py bench.json"""
 import json
 import sys
 
-SOURCES = ("hand", "cudnn", "hand-gemm", "hand-direct")
+SOURCES = ("hand", "cudnn", "hand-gemm", "hand-direct", "hand-winograd")
+FORCED = (("hand-gemm", "gemm"), ("hand-direct", "direct"), ("hand-winograd", "winograd"))
 
 
 def split_name(name):
@@ -46,15 +47,16 @@ def main(path):
     print("device: %s; %s; %s" % (ctx.get("device", "?"), ctx.get("library", "?"), ctx.get("precision", "?")))
     print("d2d copy: %s GB/s; timing: %s" % (ctx.get("d2d_copy_GBps", "?"), ctx.get("timing", "?")))
     print()
-    print("times: median per call; rows marked (gemm forced) / (direct forced) time one of conv2d's two")
-    print("forward kernels, the unmarked hand row is the one the engine picks")
+    print("times: median per call; rows marked (gemm forced) / (direct forced) / (winograd forced) time one")
+    print("of conv2d's forward kernels, the unmarked hand row is the one the engine picks; conv rates count")
+    print("the direct convolution's FLOPs (Winograd's is an effective rate)")
     print()
     print("| op / shape | hand | hand rate | cuDNN | cuDNN rate | hand % of cuDNN | hand % of copy BW | hand vs cuDNN rel. err |")
     print("|---|---|---|---|---|---|---|---|")
     for key in order:
         c = rows[key].get("cudnn")
         ct, cr = cell(c)
-        for src, label in (("hand", key), ("hand-gemm", key + " (gemm forced)"), ("hand-direct", key + " (direct forced)")):
+        for src, label in [("hand", key)] + [(f, "%s (%s forced)" % (key, n)) for f, n in FORCED]:
             if src not in rows[key] and (src != "hand" or c is None):
                 continue
             h = rows[key].get(src)

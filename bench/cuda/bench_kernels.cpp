@@ -7,9 +7,10 @@
 // Rates and ratios use the median iteration (counter median_ms; Google Benchmark's own time
 // column is the mean). Counters: TFLOP/s (convs), GB/s (memory-bound ops), pct_of_cudnn (hand rows: cuDNN time /
 // hand time x 100, from the cuDNN row of the same shape run just before), pct_of_copy (GB/s as
-// a percentage of the measured device-to-device copy bandwidth). Rows ending in /hand-gemm and
-// /hand-direct force one of conv2d's two forward kernels (FCNLAB_CONV_FORWARD); /hand is the
-// automatic choice, the one the engine ships.
+// a percentage of the measured device-to-device copy bandwidth). Rows ending in /hand-gemm,
+// /hand-direct and /hand-winograd force one of conv2d's forward kernels (FCNLAB_CONV_FORWARD);
+// /hand is the automatic choice, the one the engine ships. Conv TFLOP/s always count the direct
+// convolution's 2 x MACs, so Winograd's rate is an effective one (it does 2.25x fewer multiplies).
 // Kernels that are still stubs (kernels/cuda/pending.cu) report an error row, never a number.
 // Own flags (before Google Benchmark's): --batches=1,8  --iters=N (timed iterations, default 20).
 // Usage: fcnlab-bench --benchmark_out=bench.json --benchmark_out_format=json
@@ -346,19 +347,24 @@ void register_all(const std::vector<int64_t>& batches) {
           add(std::string("conv2d_") + pass_name(p) + "/" + L.name + nb + (cd ? "/cudnn" : "/hand"),
               [=](benchmark::State& s) { bench_conv(s, L, p, N, cd); });
         }
-    // The forward's two hand-written kernels side by side where the direct one may win.
-    // (The cuDNN row runs first: the hand rows' pct_of_cudnn needs its time.)
-    const auto fwd_variants = [&](const ConvLayer& L, bool with_own_rows) {
+    // The forward's hand-written kernels side by side: the implicit GEMM, the direct kernel where
+    // the reduction is small, Winograd on 3x3 stride-1 layers (conv1_1 .. conv5_x). The
+    // cuDNN row runs first: the hand rows' pct_of_cudnn needs its time.
+    const auto fwd_variants = [&](const ConvLayer& L, bool with_own_rows, std::vector<kc::ConvForwardPath> paths) {
       const std::string base = std::string("conv2d_fwd/") + L.name + nb;
       if (with_own_rows && have_cudnn)
         add(base + "/cudnn", [=](benchmark::State& s) { bench_conv(s, L, Pass::fwd, N, true); });
       if (with_own_rows) add(base + "/hand", [=](benchmark::State& s) { bench_conv(s, L, Pass::fwd, N, false); });
-      for (kc::ConvForwardPath p : {kc::ConvForwardPath::gemm, kc::ConvForwardPath::direct})
+      if (L.R == 3 && L.stride == 1) paths.push_back(kc::ConvForwardPath::winograd);
+      for (kc::ConvForwardPath p : paths)
         add(base + "/hand-" + kc::conv_forward_path_name(p),
             [=](benchmark::State& s) { bench_conv(s, L, Pass::fwd, N, false, p); });
     };
-    fwd_variants(kConvLayers.front(), false);  // conv1_1: its hand and cuDNN rows are above
-    for (const ConvLayer& L : kSmallConvs) fwd_variants(L, true);
+    using FP = kc::ConvForwardPath;
+    fwd_variants(kConvLayers.front(), false, {FP::gemm, FP::direct});  // conv1_1: hand and cuDNN rows are above
+    for (size_t i = 1; i < kConvLayers.size(); ++i)
+      if (kConvLayers[i].R == 3) fwd_variants(kConvLayers[i], false, {FP::gemm});
+    for (const ConvLayer& L : kSmallConvs) fwd_variants(L, true, {FP::gemm, FP::direct});
     for (const Upsample& U : kUpsamples)
       for (bool cd : {true, false}) {
         if (cd && !have_cudnn) continue;

@@ -1,11 +1,13 @@
 // cuda/conv2d.cu — launchers of the implicit-GEMM convolutions (conv2d.cuh over the tiled engine
-// of gemm.cuh), of the direct forward kernel for small reductions, and of the channel-bias
-// kernels. Shapes were checked by engine/ops/conv.cpp.
+// of gemm.cuh), of the direct forward kernel for small reductions, of the Winograd F(2x2, 3x3)
+// forward for wide 3x3 layers (conv2d_winograd.cuh), and of the channel-bias kernels. Shapes were
+// checked by engine/ops/conv.cpp.
 #include "kernels/cuda/kernels.h"
 
 #include <algorithm>
 
 #include "kernels/cuda/conv2d.cuh"
+#include "kernels/cuda/conv2d_winograd.cuh"
 #include "kernels/cuda/gemm_launch.cuh"
 
 namespace fcnlab::kernels::cuda {
@@ -55,9 +57,43 @@ size_t direct_stage_bytes(const DirectGeom& d, size_t elem_bytes) {
   return size_t(d.cb) * (size_t(d.th) * d.tw + size_t(direct_kb(d.c.Kg)) * d.c.R * d.c.S) * elem_bytes;
 }
 
+// Winograd: 3x3, stride 1, dilation 1. Its workspace (V and M, 16 transformed values per 2x2
+// output tile and input or output channel) is made per pass of at most winograd_pass_bytes(); a
+// batch larger than that runs in passes of whole images.
+int64_t& winograd_pass_bytes_ref() {
+  static int64_t bytes = int64_t(1) << 30;
+  return bytes;
+}
+
+bool winograd_applies(const ConvGeom& c) {
+  return c.R == 3 && c.S == 3 && c.sh == 1 && c.sw == 1 && c.dh == 1 && c.dw == 1;
+}
+
+WinogradGeom winograd_geometry(const ConvGeom& c, int images) {
+  WinogradGeom wg{};
+  wg.c = c;
+  wg.c.N = images;
+  wg.tiles_h = (c.P + kWinogradTile - 1) / kWinogradTile;
+  wg.tiles_w = (c.Q + kWinogradTile - 1) / kWinogradTile;
+  wg.T = int64_t(images) * wg.tiles_h * wg.tiles_w;
+  return wg;
+}
+
+// Bytes of V plus M for one image.
+int64_t winograd_image_bytes(const ConvGeom& c, size_t elem_bytes) {
+  const WinogradGeom wg = winograd_geometry(c, 1);
+  return 16 * (int64_t(c.C) + c.K) * wg.T * int64_t(elem_bytes);
+}
+
 ConvForwardPath forward_path(const ConvGeom& c, size_t elem_bytes) {
   const ConvForwardPath want = conv_forward_path();
   if (want == ConvForwardPath::gemm) return want;
+  if (want == ConvForwardPath::winograd) {
+    FCNLAB_CHECK(winograd_applies(c), "conv2d forward: Winograd F(2x2, 3x3) needs a 3x3 kernel at "
+                 "stride 1 and dilation 1, got ", c.R, "x", c.S, " at stride ", c.sh, "x", c.sw,
+                 " and dilation ", c.dh, "x", c.dw, " (FCNLAB_CONV_FORWARD=winograd); use gemm or auto");
+    return want;
+  }
   const bool fits = direct_geometry(c, elem_bytes).cb > 0;
   if (want == ConvForwardPath::direct) {
     FCNLAB_CHECK(fits, "conv2d forward: the direct kernel cannot stage a ", c.R, "x", c.S,
@@ -67,7 +103,37 @@ ConvForwardPath forward_path(const ConvGeom& c, size_t elem_bytes) {
     return want;
   }
   const bool small = int64_t(c.Cg) * c.R * c.S <= 64 && c.Kg <= 64;
-  return small && fits ? ConvForwardPath::direct : ConvForwardPath::gemm;
+  if (small && fits) return ConvForwardPath::direct;
+  const bool wide = c.Cg >= 64 && c.Kg >= 64;
+  if (elem_bytes == sizeof(float) && wide && winograd_applies(c) &&
+      winograd_image_bytes(c, elem_bytes) <= winograd_pass_bytes())
+    return ConvForwardPath::winograd;
+  return ConvForwardPath::gemm;
+}
+
+// Filter transform once, then per pass of whole images: input transform, the 16 * G GEMMs,
+// output transform (+ bias).
+template <class T>
+void launch_winograd(const ConvGeom& c, const T* x, const T* w, const T* bias, T* y) {
+  const int64_t per_image = winograd_image_bytes(c, sizeof(T));
+  const int images = static_cast<int>(std::clamp<int64_t>(winograd_pass_bytes() / per_image, 1, c.N));
+  const int64_t kc = int64_t(c.K) * c.Cg;
+  Tensor u = Tensor::empty({16 * kc}, dtype_of<T>(), Device::cuda());
+  FCNLAB_LAUNCH_CHECKED(winograd_filter_kernel<T>, blocks_for(kc, 256), 256, 0, w, u.data<T>(), c.K, c.Cg);
+  const WinogradGeom full = winograd_geometry(c, images);
+  Tensor v = Tensor::empty({16 * int64_t(c.C) * full.T}, dtype_of<T>(), Device::cuda());
+  Tensor m = Tensor::empty({16 * int64_t(c.K) * full.T}, dtype_of<T>(), Device::cuda());
+  for (int n0 = 0; n0 < c.N; n0 += images) {
+    const WinogradGeom wg = winograd_geometry(c, std::min(images, c.N - n0));
+    const T* xn = x + int64_t(n0) * c.C * c.H * c.W;
+    T* yn = y + int64_t(n0) * c.K * c.P * c.Q;
+    FCNLAB_LAUNCH_CHECKED(winograd_input_kernel<T>, blocks_for(int64_t(c.C) * wg.T, 256), 256, 0, xn,
+                          v.data<T>(), wg);
+    run_tiled_gemm<T>(16 * int64_t(c.G), c.Kg, wg.T, c.Cg, FwdWeightRows<T>{u.data<T>(), c.Cg, c.Kg},
+                      WinogradCols<T>{v.data<T>(), c.Cg, wg.T}, WinogradStore<T>{m.data<T>(), c.Kg, wg.T});
+    FCNLAB_LAUNCH_CHECKED(winograd_output_kernel<T>, blocks_for(int64_t(c.K) * wg.T, 256), 256, 0,
+                          m.data<T>(), bias, yn, wg);
+  }
 }
 
 template <class T, int KB>
@@ -84,6 +150,12 @@ void launch_direct(const DirectGeom& d, const T* x, const T* w, const T* bias, T
 }
 
 }  // namespace
+
+int64_t winograd_pass_bytes() { return winograd_pass_bytes_ref(); }
+void set_winograd_pass_bytes(int64_t bytes) {
+  FCNLAB_CHECK(bytes > 0, "winograd pass bytes must be > 0, got ", bytes);
+  winograd_pass_bytes_ref() = bytes;
+}
 
 ConvForwardPath conv2d_forward_path_for(const Shape& x, const Shape& w, const Conv2dOptions& o,
                                         DType dt) {
@@ -103,7 +175,12 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y
   if (c.N == 0 || c.K == 0 || c.P == 0 || c.Q == 0) return;
   dispatch_floating(x.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
-    if (forward_path(c, sizeof(T)) == ConvForwardPath::direct) {
+    const ConvForwardPath path = forward_path(c, sizeof(T));
+    if (path == ConvForwardPath::winograd) {
+      launch_winograd<T>(c, x.data<T>(), w.data<T>(), b.defined() ? b.data<T>() : nullptr, y.data<T>());
+      return;
+    }
+    if (path == ConvForwardPath::direct) {
       const DirectGeom d = direct_geometry(c, sizeof(T));
       const T* bias = b.defined() ? b.data<T>() : nullptr;
       const int kb = direct_kb(c.Kg);

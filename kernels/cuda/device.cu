@@ -291,10 +291,17 @@ ConvForwardPath parse_conv_forward_path(const std::string& s) {
   if (s == "auto") return ConvForwardPath::automatic;
   if (s == "gemm") return ConvForwardPath::gemm;
   if (s == "direct") return ConvForwardPath::direct;
-  FCNLAB_FAIL("FCNLAB_CONV_FORWARD '", s, "': expected auto, gemm or direct");
+  if (s == "winograd") return ConvForwardPath::winograd;
+  FCNLAB_FAIL("FCNLAB_CONV_FORWARD '", s, "': expected auto, gemm, direct or winograd");
 }
 const char* conv_forward_path_name(ConvForwardPath p) {
-  return p == ConvForwardPath::gemm ? "gemm" : p == ConvForwardPath::direct ? "direct" : "auto";
+  switch (p) {
+    case ConvForwardPath::gemm: return "gemm";
+    case ConvForwardPath::direct: return "direct";
+    case ConvForwardPath::winograd: return "winograd";
+    case ConvForwardPath::automatic: break;
+  }
+  return "auto";
 }
 ConvForwardPath conv_forward_path() { return conv_forward_path_ref(); }
 void set_conv_forward_path(ConvForwardPath p) { conv_forward_path_ref() = p; }

@@ -27,7 +27,7 @@ void sum_of_squares_into(const Tensor& x, double& result);
 void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double beta, Tensor& c);
 
 // ---- conv2d.cu: implicit-GEMM convolution and its gradients; a direct forward kernel for
-// small reductions
+// small reductions; a Winograd F(2x2, 3x3) forward for wide 3x3 layers
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y,
                     const Conv2dOptions& o);
 void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const Conv2dOptions& o);
@@ -37,7 +37,10 @@ void add_channel_bias(Tensor& y, const Tensor& b);
 // The kernel conv2d_forward runs for x (N, C, H, W), w (K, C/G, R, S) in dtype dt under the
 // current conv_forward_path() (never automatic). Automatic takes the direct kernel when the
 // reduction is small, Cg*R*S <= 64 with Kg <= 64 (conv1_1 on RGB or grey input, a 1x1 score layer
-// over <= 64 channels), and its stage fits; direct on a shape whose stage cannot fit is an Error.
+// over <= 64 channels), and its stage fits; else Winograd F(2x2, 3x3) for a 3x3 kernel at stride 1
+// and dilation 1 with Cg >= 64 and Kg >= 64 in f32 when one image's workspace fits a pass (1 GiB;
+// the VGG16 convs from conv1_2 on at 500x500); else the implicit GEMM. Forcing direct on a shape
+// whose stage cannot fit, or winograd on a kernel that is not 3x3 / stride 1 / dilation 1, is an Error.
 ConvForwardPath conv2d_forward_path_for(const Shape& x, const Shape& w, const Conv2dOptions& o,
                                         DType dt);
 // True when conv2d_backward_data (also conv_transpose2d's forward) runs the phase-decomposed

@@ -1,8 +1,9 @@
 // cuda/runtime.h — host-side helpers of the CUDA backend: checked calls (file:line in every
 // message), the backend's stream, device discovery, the hand|cudnn kernel switch and the conv2d
-// forward's gemm|direct switch.
+// forward's gemm|direct|winograd switch and the Winograd pass size.
 // Plain C++: included by engine code and by the .cu launchers alike.
 #pragma once
+#include <cstdint>
 #include <string>
 
 #include "engine/error.h"
@@ -36,14 +37,20 @@ void set_kernel_source(KernelSource s);
 KernelSource parse_kernel_source(const std::string& s);  // "hand" | "cudnn", else Error
 
 // Which hand-written kernel conv2d's forward runs: automatic picks by shape (the direct kernel for
-// small reductions, the implicit GEMM otherwise; kernels.h conv2d_forward_path_for), gemm and
-// direct force one (benchmarks time both; tests check both). FCNLAB_CONV_FORWARD=auto|gemm|direct
-// sets the start value.
-enum class ConvForwardPath { automatic, gemm, direct };
+// small reductions, Winograd F(2x2, 3x3) for wide 3x3 stride-1 layers in f32, the implicit GEMM
+// otherwise; kernels.h conv2d_forward_path_for), gemm, direct and winograd force one (benchmarks
+// time each; tests check each). FCNLAB_CONV_FORWARD=auto|gemm|direct|winograd sets the start value.
+enum class ConvForwardPath { automatic, gemm, direct, winograd };
 ConvForwardPath conv_forward_path();
 void set_conv_forward_path(ConvForwardPath p);
-ConvForwardPath parse_conv_forward_path(const std::string& s);  // "auto" | "gemm" | "direct"
+ConvForwardPath parse_conv_forward_path(const std::string& s);  // "auto" | "gemm" | "direct" | "winograd"
 const char* conv_forward_path_name(ConvForwardPath p);
+// The most workspace one Winograd pass may take (its transformed inputs and outputs, 16 values
+// per 2x2 output tile and channel): a batch runs in passes of as many whole images as fit, at
+// least one. Default 1 GiB; automatic routing leaves a layer whose single image exceeds it to the
+// implicit GEMM. Must be > 0.
+int64_t winograd_pass_bytes();
+void set_winograd_pass_bytes(int64_t bytes);
 
 // Caching allocator statistics (for tests and the benchmark's reports).
 struct AllocatorStats {

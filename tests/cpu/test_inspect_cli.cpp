@@ -173,7 +173,7 @@ TEST_CASE("inspect --time prints a per-layer time table and the forward total") 
 #if defined(FCNLAB_GPU_SIMT)
 // The CUDA kernels emulated on the CPU: the time table names the kernel each conv layer ran.
 TEST_CASE("inspect --time --device cuda names each conv layer's kernel (simt)") {
-  const Run r = inspect({"--model", "fcn8s", "--width", "0.0625", "--size", "32", "--time",
+  const Run r = inspect({"--model", "fcn8s", "--width", "0.125", "--size", "32", "--time",
                          "--trials", "1", "--device", "cuda"});
   INFO(r.err);
   REQUIRE(r.code == 0);
@@ -181,9 +181,10 @@ TEST_CASE("inspect --time --device cuda names each conv layer's kernel (simt)") 
     const size_t at = r.out.find("\n" + layer + " ");
     return at == std::string::npos ? std::string() : r.out.substr(at + 1, r.out.find('\n', at + 1) - at - 1);
   };
-  CHECK(line_of("conv1_1").find("direct conv") != std::string::npos);     // 1 channel, 3x3, 4 filters
-  CHECK(line_of("conv3_2").find("implicit GEMM") != std::string::npos);   // 16 channels x 3x3 = 144
-  CHECK(line_of("score_pool3").find("direct conv") != std::string::npos); // 16 -> 2, 1x1
+  CHECK(line_of("conv1_1").find("direct conv") != std::string::npos);     // 1 channel, 3x3, 8 filters
+  CHECK(line_of("conv3_2").find("implicit GEMM") != std::string::npos);   // 32 channels x 3x3 = 288
+  CHECK(line_of("conv5_1").find("Winograd F(2x2,3x3)") != std::string::npos);  // 64 -> 64, 3x3
+  CHECK(line_of("score_pool3").find("direct conv") != std::string::npos); // 32 -> 2, 1x1
   CHECK(line_of("upscore8").find("phase GEMM (adjoint)") != std::string::npos);
   CHECK(line_of("relu1_1").find("GEMM") == std::string::npos);
   CHECK(r.out.find("kernel") != std::string::npos);

@@ -277,7 +277,7 @@ TEST_CASE("cuda conv2d forward path: automatic routes small reductions to the di
     CHECK(path({1, 1, 512, 512}, {64, 1, 3, 3}, pad1) == ConvForwardPath::direct);     // grey X-ray
     CHECK(path({1, 64, 512, 512}, {2, 64, 1, 1}, plain) == ConvForwardPath::direct);   // U-Net score
     CHECK(path({1, 3, 500, 500}, {64, 3, 3, 3}, pad1, DType::f64) == ConvForwardPath::direct);
-    CHECK(path({1, 64, 698, 698}, {64, 64, 3, 3}, pad1) == ConvForwardPath::gemm);    // conv1_2
+    CHECK(path({1, 64, 698, 698}, {64, 64, 3, 3}, pad1) == ConvForwardPath::winograd);  // conv1_2
     CHECK(path({1, 256, 88, 88}, {2, 256, 1, 1}, plain) == ConvForwardPath::gemm);    // score_pool3
     CHECK(path({1, 3, 32, 32}, {128, 3, 3, 3}, pad1) == ConvForwardPath::gemm);       // Kg > 64
     CHECK(path({1, 1, 500, 500}, {96, 1, 11, 11}, alexnet_conv1) == ConvForwardPath::gemm);
@@ -295,6 +295,110 @@ TEST_CASE("cuda conv2d forward path: automatic routes small reductions to the di
   }
   CHECK(kernels::cuda::parse_conv_forward_path("auto") == ConvForwardPath::automatic);
   CHECK(kernels::cuda::parse_conv_forward_path("direct") == ConvForwardPath::direct);
-  CHECK_THROWS_WITH_AS(kernels::cuda::parse_conv_forward_path("winograd"),
-                       doctest::Contains("FCNLAB_CONV_FORWARD 'winograd': expected auto, gemm or direct"), Error);
+  CHECK(kernels::cuda::parse_conv_forward_path("winograd") == ConvForwardPath::winograd);
+  CHECK_THROWS_WITH_AS(kernels::cuda::parse_conv_forward_path("fft"),
+                       doctest::Contains("FCNLAB_CONV_FORWARD 'fft': expected auto, gemm, direct or winograd"), Error);
+}
+
+// ---- Winograd F(2x2, 3x3) forward (conv2d_winograd.cuh) beside the reference
+
+namespace {
+
+// 3x3 at stride 1: pads 0, 1 and 2 (tile origins past the image), odd outputs (a ragged last
+// row and column of 2x2 tiles), groups, more filters than one 128-row tile, more tiles than one
+// 128-column tile, batch > 1, one output pixel.
+const ConvCase kWinogradCases[] = {
+    {1, 1, 5, 5, 1, 3, 3, Conv2dOptions::make(1, 1)},
+    {2, 3, 7, 6, 5, 3, 3, Conv2dOptions::make(1, 1)},      // P x Q = 7 x 6: ragged rows
+    {1, 4, 9, 8, 6, 3, 3, Conv2dOptions::make(1, 0)},      // 7 x 6, no pad
+    {1, 6, 6, 7, 9, 3, 3, {1, 1, 2, 1, 1, 1, 3}},          // pad 2x1, groups 3
+    {1, 3, 30, 21, 4, 3, 3, Conv2dOptions::make(1, 1)},    // 15 x 11 = 165 tiles
+    {1, 2, 4, 4, 130, 3, 3, Conv2dOptions::make(1, 1)},    // K > one 128-row tile
+    {3, 2, 3, 3, 3, 3, 3, Conv2dOptions::make(1, 0)},      // a 1 x 1 output
+    {2, 10, 5, 7, 4, 3, 3, {1, 1, 1, 2, 1, 1, 2}},         // groups 2, pad 1x2
+};
+
+struct WinogradPassScope {
+  int64_t saved = kernels::cuda::winograd_pass_bytes();
+  explicit WinogradPassScope(int64_t bytes) { kernels::cuda::set_winograd_pass_bytes(bytes); }
+  ~WinogradPassScope() { kernels::cuda::set_winograd_pass_bytes(saved); }
+};
+
+}  // namespace
+
+TEST_CASE("cuda conv2d forward: Winograd F(2x2, 3x3) is bit-exact on small-integer data, in one pass and in passes of images") {
+  using kernels::cuda::ConvForwardPath;
+  ForwardPathScope scope(ConvForwardPath::winograd);
+  for (DType dt : {DType::f32, DType::f64}) {
+    Generator g(31);
+    for (const ConvCase& c : kWinogradCases) {
+      CAPTURE(c.n); CAPTURE(c.c); CAPTURE(c.h); CAPTURE(c.w); CAPTURE(c.k); CAPTURE(c.o.groups);
+      CAPTURE(c.o.pad_h); CAPTURE(c.o.pad_w); INFO(dtype_name(dt));
+      REQUIRE(kernels::cuda::conv2d_forward_path_for({c.n, c.c, c.h, c.w}, {c.k, c.c / c.o.groups, 3, 3},
+                                                     c.o, dt) == ConvForwardPath::winograd);
+      Tensor x = small_ints({c.n, c.c, c.h, c.w}, g, dt);
+      Tensor w = small_ints({c.k, c.c / c.o.groups, c.r, c.s}, g, dt);
+      Tensor b = small_ints({c.k}, g, dt);
+      const Shape ys = out_shape(c);
+      for (bool with_bias : {true, false}) {
+        INFO("bias: " << with_bias);
+        Tensor y_ref = Tensor::empty(ys, dt);
+        kernels::cpu::conv2d_forward_direct(x, w, with_bias ? b : Tensor(), y_ref, c.o);
+        // One pass for the whole batch, then one image per pass (a pass smaller than an image
+        // still takes one image).
+        for (int64_t pass : {int64_t(1) << 30, int64_t(1)}) {
+          INFO("pass bytes: " << pass);
+          WinogradPassScope passes(pass);
+          Tensor y = on_cuda_empty(ys, dt);  // fresh memory is NaN-poisoned under simt
+          kernels::cuda::conv2d_forward(x.to(Device::cuda()), w.to(Device::cuda()),
+                                        with_bias ? b.to(Device::cuda()) : Tensor(), y, c.o);
+          CHECK_CLOSE(y.to(Device::cpu()), y_ref, 0.0, 0.0);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("cuda conv2d through autograd with the Winograd forward matches the CPU, f32 and f64") {
+  ForwardPathScope scope(kernels::cuda::ConvForwardPath::winograd);
+  check_conv_autograd(kWinogradCases, 32);
+}
+
+TEST_CASE("cuda conv2d forward path: automatic routes wide 3x3 stride-1 f32 layers to Winograd, forcing is checked") {
+  using kernels::cuda::ConvForwardPath;
+  const auto path = [](Shape x, Shape w, Conv2dOptions o, DType dt = DType::f32) {
+    return kernels::cuda::conv2d_forward_path_for(x, w, o, dt);
+  };
+  const auto pad1 = Conv2dOptions::make(1, 1);
+  {
+    ForwardPathScope scope(ConvForwardPath::automatic);
+    // FCN-VGG16 at 500x500 (pad 100 on conv1_1): conv1_2 .. conv5_3, batch 1 and 8 (passes).
+    CHECK(path({1, 64, 698, 698}, {64, 64, 3, 3}, pad1) == ConvForwardPath::winograd);
+    CHECK(path({8, 64, 698, 698}, {64, 64, 3, 3}, pad1) == ConvForwardPath::winograd);
+    CHECK(path({1, 64, 349, 349}, {128, 64, 3, 3}, pad1) == ConvForwardPath::winograd);
+    CHECK(path({1, 512, 44, 44}, {512, 512, 3, 3}, pad1) == ConvForwardPath::winograd);
+    // conv1_1 stays direct; f64, narrow layers, strides, dilation, 5x5 and 1x1 take the GEMM.
+    CHECK(path({1, 3, 500, 500}, {64, 3, 3, 3}, Conv2dOptions::make(1, 100)) == ConvForwardPath::direct);
+    CHECK(path({1, 64, 698, 698}, {64, 64, 3, 3}, pad1, DType::f64) == ConvForwardPath::gemm);
+    CHECK(path({1, 32, 64, 64}, {64, 32, 3, 3}, pad1) == ConvForwardPath::gemm);
+    CHECK(path({1, 64, 64, 64}, {32, 64, 3, 3}, pad1) == ConvForwardPath::gemm);
+    CHECK(path({1, 64, 64, 64}, {64, 64, 3, 3}, Conv2dOptions::make(2, 1)) == ConvForwardPath::gemm);
+    CHECK(path({1, 64, 64, 64}, {64, 64, 3, 3}, {1, 1, 2, 2, 2, 2, 1}) == ConvForwardPath::gemm);
+    CHECK(path({1, 96, 27, 27}, {256, 48, 5, 5}, {1, 1, 2, 2, 1, 1, 2}) == ConvForwardPath::gemm);
+    CHECK(path({1, 256, 88, 88}, {256, 256, 1, 1}, Conv2dOptions::make(1, 0)) == ConvForwardPath::gemm);
+    // AlexNet's grouped 3x3 (conv4: 2 x 192 channels) qualifies per group.
+    CHECK(path({1, 384, 13, 13}, {384, 192, 3, 3}, {1, 1, 1, 1, 1, 1, 2}) == ConvForwardPath::winograd);
+    // One image whose workspace exceeds a pass: the GEMM (a 1024x1024 X-ray with pad 100).
+    CHECK(path({1, 64, 1222, 1222}, {64, 64, 3, 3}, pad1) == ConvForwardPath::gemm);
+  }
+  {
+    ForwardPathScope scope(ConvForwardPath::winograd);
+    CHECK(path({1, 64, 1222, 1222}, {64, 64, 3, 3}, pad1) == ConvForwardPath::winograd);  // forced: passes of 1
+    CHECK(path({1, 2, 8, 8}, {2, 2, 3, 3}, pad1, DType::f64) == ConvForwardPath::winograd);
+    CHECK_THROWS_WITH_AS(path({1, 96, 27, 27}, {256, 96, 5, 5}, Conv2dOptions::make(1, 2)),
+                         doctest::Contains("Winograd F(2x2, 3x3) needs a 3x3 kernel at stride 1 and dilation 1, got 5x5"),
+                         Error);
+    CHECK_THROWS_WITH_AS(path({1, 64, 64, 64}, {64, 64, 3, 3}, Conv2dOptions::make(2, 1)),
+                         doctest::Contains("at stride 2x2"), Error);
+  }
 }

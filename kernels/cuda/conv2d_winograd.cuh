@@ -1,0 +1,167 @@
+// cuda/conv2d_winograd.cuh — device code of conv2d's Winograd forward, F(2x2, 3x3) (Lavin & Gray,
+// arXiv 1509.09308), for 3x3 filters at stride 1 and dilation 1.
+//
+// Each 2x2 block of outputs ("tile") of one image and filter is computed from a 4x4 input patch
+// (origin 2*ty - ph, 2*tx - pw) with 16 multiplies per input channel instead of 36:
+//     Y = A^T [ sum_c (G g G^T) .* (B^T d B) ] A
+//     G = | 1    0    0  |   B^T = | 1  0 -1  0 |   A^T = | 1  1  1  0 |
+//         | 1/2  1/2  1/2|         | 0  1  1  0 |         | 0  1 -1 -1 |
+//         | 1/2 -1/2  1/2|         | 0 -1  1  0 |
+//         | 0    0    1  |         | 0  1  0 -1 |
+// The sum over channels of the 16 elementwise products is 16 independent GEMMs, one per
+// position xi of the 4x4 transformed tile; they run on the tiled engine of gemm.cuh with the
+// groups axis = xi * G + group:
+//     M[xi, g] (Kg x T) = U[xi, g] (Kg x Cg) * V[xi, g] (Cg x T),     T = N * tiles per image
+// so a forward does 2.25x fewer multiply-adds than the implicit GEMM, plus three memory-bound
+// passes: filter transform (U), input transform (V), output transform (M -> y, + bias).
+// Workspace layouts (T fastest where the passes stream, so every pass is coalesced):
+//     U [16][K][Cg]   (= [16 * G][Kg][Cg], the GEMM's A rows: FwdWeightRows with crs = Cg)
+//     V [16][C][T]    (= [16 * G][Cg][T], the GEMM's B columns: WinogradCols)
+//     M [16][K][T]    (= [16 * G][Kg][T], the GEMM's store: WinogradStore)
+// On small-integer data every transformed value is a multiple of 1/4 and every sum exact, so
+// the result equals the direct sum bit for bit (the tests rely on it).
+#pragma once
+#include <cstdint>
+
+#include "kernels/cuda/conv2d.cuh"
+
+namespace fcnlab::kernels::cuda {
+
+constexpr int kWinogradTile = 2;  // outputs per tile side, F(2x2, 3x3)
+
+struct WinogradGeom {
+  ConvGeom c;      // 3x3, stride 1, dilation 1; c.N is the images of this pass
+  int tiles_h, tiles_w;
+  int64_t T;       // c.N * tiles_h * tiles_w
+};
+
+// U[xi][k][cg] = (G g G^T)[xi] for filter k, channel cg: one thread per (k, cg).
+template <class T>
+__global__ void winograd_filter_kernel(const T* w, T* u, int K, int Cg) {
+  const int64_t total = int64_t(K) * Cg;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    const T* g = w + i * 9;
+    T t[4][3];  // G g
+    for (int s = 0; s < 3; ++s) {
+      const T a = g[s], b = g[3 + s], c = g[6 + s];
+      t[0][s] = a;
+      t[1][s] = T(0.5) * (a + b + c);
+      t[2][s] = T(0.5) * (a - b + c);
+      t[3][s] = c;
+    }
+    for (int r = 0; r < 4; ++r) {  // (G g) G^T
+      const T a = t[r][0], b = t[r][1], c = t[r][2];
+      u[(r * 4 + 0) * total + i] = a;
+      u[(r * 4 + 1) * total + i] = T(0.5) * (a + b + c);
+      u[(r * 4 + 2) * total + i] = T(0.5) * (a - b + c);
+      u[(r * 4 + 3) * total + i] = c;
+    }
+  }
+}
+
+// V[xi][c][t] = (B^T d B)[xi] for the 4x4 patch d of channel c under tile t (zero outside the
+// image): one thread per (c, t), t fastest, so a warp reads neighbouring patches of one plane.
+template <class T>
+__global__ void winograd_input_kernel(const T* x, T* v, WinogradGeom wg) {
+  const ConvGeom& c = wg.c;
+  const int64_t total = int64_t(c.C) * wg.T;
+  const int per_image = wg.tiles_h * wg.tiles_w;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    const int ch = static_cast<int>(i / wg.T);
+    const int64_t t = i - int64_t(ch) * wg.T;
+    const int n = static_cast<int>(t / per_image), rem = static_cast<int>(t - int64_t(n) * per_image);
+    const int ty = rem / wg.tiles_w, tx = rem - ty * wg.tiles_w;
+    const int h0 = ty * kWinogradTile - c.ph, w0 = tx * kWinogradTile - c.pw;
+    const T* plane = x + (int64_t(n) * c.C + ch) * c.H * c.W;
+    T d[4][4];
+FCNLAB_UNROLL
+    for (int r = 0; r < 4; ++r) {
+      const int h = h0 + r;
+      const bool row_ok = h >= 0 && h < c.H;
+FCNLAB_UNROLL
+      for (int s = 0; s < 4; ++s) {
+        const int wc = w0 + s;
+        d[r][s] = row_ok && wc >= 0 && wc < c.W ? plane[int64_t(h) * c.W + wc] : T(0);
+      }
+    }
+    T b[4][4];  // B^T d
+FCNLAB_UNROLL
+    for (int s = 0; s < 4; ++s) {
+      b[0][s] = d[0][s] - d[2][s];
+      b[1][s] = d[1][s] + d[2][s];
+      b[2][s] = d[2][s] - d[1][s];
+      b[3][s] = d[1][s] - d[3][s];
+    }
+    const int64_t stride = int64_t(c.C) * wg.T;  // between consecutive xi
+    T* out = v + i;
+FCNLAB_UNROLL
+    for (int r = 0; r < 4; ++r) {  // (B^T d) B
+      out[(r * 4 + 0) * stride] = b[r][0] - b[r][2];
+      out[(r * 4 + 1) * stride] = b[r][1] + b[r][2];
+      out[(r * 4 + 2) * stride] = b[r][2] - b[r][1];
+      out[(r * 4 + 3) * stride] = b[r][1] - b[r][3];
+    }
+  }
+}
+
+// The GEMM's B loader: column t of V[gz] (gz = xi * G + g), element cg at V + (gz * Cg + cg) * T + t.
+template <class T>
+struct WinogradCols {
+  const T* v;
+  int Cg;
+  int64_t T_;
+  __device__ const T* col(int gz, int t) const { return v + int64_t(gz) * Cg * T_ + t; }
+  __device__ T load(const T* p, int k) const { return p[int64_t(k) * T_]; }
+};
+
+// The GEMM's store: M[gz][m][t] (m = filter within the group).
+template <class T>
+struct WinogradStore {
+  T* m;
+  int Kg;
+  int64_t T_;
+  __device__ void operator()(int gz, int k, int t, T val) const {
+    m[(int64_t(gz) * Kg + k) * T_ + t] = val;
+  }
+};
+
+// y[n][k][2ty + i][2tx + j] = (A^T M A)[i][j] (+ bias[k]) for the outputs inside P x Q: one
+// thread per (k, t), t fastest.
+template <class T>
+__global__ void winograd_output_kernel(const T* m, const T* bias, T* y, WinogradGeom wg) {
+  const ConvGeom& c = wg.c;
+  const int64_t total = int64_t(c.K) * wg.T;
+  const int per_image = wg.tiles_h * wg.tiles_w;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    const int k = static_cast<int>(i / wg.T);
+    const int64_t t = i - int64_t(k) * wg.T;
+    const int n = static_cast<int>(t / per_image), rem = static_cast<int>(t - int64_t(n) * per_image);
+    const int ty = rem / wg.tiles_w, tx = rem - ty * wg.tiles_w;
+    const int64_t stride = int64_t(c.K) * wg.T;  // between consecutive xi
+    T a[2][4];  // A^T M
+FCNLAB_UNROLL
+    for (int s = 0; s < 4; ++s) {
+      const T m0 = m[(0 * 4 + s) * stride + i], m1 = m[(1 * 4 + s) * stride + i];
+      const T m2 = m[(2 * 4 + s) * stride + i], m3 = m[(3 * 4 + s) * stride + i];
+      a[0][s] = m0 + m1 + m2;
+      a[1][s] = m1 - m2 - m3;
+    }
+    const T b = bias ? bias[k] : T(0);
+    T* out = y + (int64_t(n) * c.K + k) * c.P * c.Q;
+FCNLAB_UNROLL
+    for (int r = 0; r < 2; ++r) {  // (A^T M) A
+      const int p = ty * kWinogradTile + r;
+      if (p >= c.P) continue;
+      const T o0 = a[r][0] + a[r][1] + a[r][2];
+      const T o1 = a[r][1] - a[r][2] - a[r][3];
+      const int q = tx * kWinogradTile;
+      out[int64_t(p) * c.Q + q] = bias ? o0 + b : o0;
+      if (q + 1 < c.Q) out[int64_t(p) * c.Q + q + 1] = bias ? o1 + b : o1;
+    }
+  }
+}
+
+}  // namespace fcnlab::kernels::cuda
