@@ -318,9 +318,10 @@ void synchronize(Device d) {
 #endif
 }
 
-// On a CUDA device, the kernel each convolution layer runs: conv2d's direct kernel or implicit
-// GEMM (kernels.h conv2d_forward_path_for), a transposed conv's phase-decomposed GEMM (stride > 1)
-// or plain gather GEMM, or cuDNN when FCNLAB_KERNELS=cudnn. Empty for other layers and devices.
+// On a CUDA device, the kernel each convolution layer runs: conv2d's direct kernel, Winograd or
+// implicit GEMM (kernels.h conv2d_forward_path_for), a transposed conv's Winograd (3x3, stride 1),
+// phase-decomposed GEMM (stride > 1) or plain gather GEMM (conv2d_backward_data_path_for), or
+// cuDNN when FCNLAB_KERNELS=cudnn. Empty for other layers and devices.
 std::vector<std::string> kernel_names(const GraphModel& g, const std::vector<LayerStats>& st,
                                       const Tensor& x) {
   std::vector<std::string> names(st.size());
@@ -341,9 +342,12 @@ std::vector<std::string> kernel_names(const GraphModel& g, const std::vector<Lay
                                                                     : "implicit GEMM";
     } else if (const auto* t = dynamic_cast<const ConvTranspose2d*>(l.module.get())) {
       const ConvTranspose2dOptions& to = t->options;
-      const bool phased = kernels::cuda::conv2d_backward_data_phased(
-          {to.stride_h, to.stride_w, to.pad_h, to.pad_w, to.dilation_h, to.dilation_w, to.groups});
-      names[i] = phased ? "phase GEMM (adjoint)" : "gather GEMM (adjoint)";
+      const Conv2dOptions co{to.stride_h, to.stride_w, to.pad_h, to.pad_w, to.dilation_h, to.dilation_w, to.groups};
+      if (kernels::cuda::conv2d_backward_data_path_for(st[i].out, t->weight.shape(), co, x.dtype()) ==
+          kernels::cuda::ConvBackwardDataPath::winograd)
+        names[i] = "Winograd F(2x2,3x3) (adjoint)";
+      else
+        names[i] = kernels::cuda::conv2d_backward_data_phased(co) ? "phase GEMM (adjoint)" : "gather GEMM (adjoint)";
     }
   }
 #else

@@ -8,8 +8,9 @@
 // column is the mean). Counters: TFLOP/s (convs), GB/s (memory-bound ops), pct_of_cudnn (hand rows: cuDNN time /
 // hand time x 100, from the cuDNN row of the same shape run just before), pct_of_copy (GB/s as
 // a percentage of the measured device-to-device copy bandwidth). Rows ending in /hand-gemm,
-// /hand-direct and /hand-winograd force one of conv2d's forward kernels (FCNLAB_CONV_FORWARD);
-// /hand is the automatic choice, the one the engine ships. Conv TFLOP/s always count the direct
+// /hand-direct and /hand-winograd force one of conv2d's forward kernels (FCNLAB_CONV_FORWARD), or
+// of its data gradient's (conv2d_bwd_data rows, FCNLAB_CONV_BACKWARD_DATA); /hand is the
+// automatic choice, the one the engine ships. Conv TFLOP/s always count the direct
 // convolution's 2 x MACs, so Winograd's rate is an effective one (it does 2.25x fewer multiplies).
 // Kernels that are still stubs (kernels/cuda/pending.cu) report an error row, never a number.
 // Own flags (before Google Benchmark's): --batches=1,8  --iters=N (timed iterations, default 20).
@@ -188,9 +189,17 @@ struct ForwardPathScope {
   ~ForwardPathScope() { kc::set_conv_forward_path(saved); }
 };
 
+struct BackwardDataPathScope {
+  kc::ConvBackwardDataPath saved = kc::conv_backward_data_path();
+  explicit BackwardDataPathScope(kc::ConvBackwardDataPath p) { kc::set_conv_backward_data_path(p); }
+  ~BackwardDataPathScope() { kc::set_conv_backward_data_path(saved); }
+};
+
 void bench_conv(benchmark::State& state, ConvLayer L, Pass pass, int64_t N, bool use_cudnn,
-                kc::ConvForwardPath path = kc::ConvForwardPath::automatic) {
+                kc::ConvForwardPath path = kc::ConvForwardPath::automatic,
+                kc::ConvBackwardDataPath bwd_path = kc::ConvBackwardDataPath::automatic) {
   ForwardPathScope scope(path);
+  BackwardDataPathScope bwd_scope(bwd_path);
   const Conv2dOptions o = Conv2dOptions::make(L.stride, L.pad);
   const int64_t P = conv_output_size(L.H, L.R, L.stride, L.pad, 1);
   Tensor x = rand_cuda({N, L.C, L.H, L.H}, -1, 1, 1), w = rand_cuda({L.K, L.C, L.R, L.R}, -0.1, 0.1, 2);
@@ -365,6 +374,13 @@ void register_all(const std::vector<int64_t>& batches) {
     for (size_t i = 1; i < kConvLayers.size(); ++i)
       if (kConvLayers[i].R == 3) fwd_variants(kConvLayers[i], false, {FP::gemm});
     for (const ConvLayer& L : kSmallConvs) fwd_variants(L, true, {FP::gemm, FP::direct});
+    // The data gradient's two hand-written kernels on the 3x3 stride-1 layers (its /hand and
+    // /cudnn rows are above).
+    for (const ConvLayer& L : kConvLayers)
+      if (L.R == 3 && L.stride == 1 && L.pad <= 2)  // not conv1_1 (pad 100)
+        for (kc::ConvBackwardDataPath p : {kc::ConvBackwardDataPath::gemm, kc::ConvBackwardDataPath::winograd})
+          add(std::string("conv2d_bwd_data/") + L.name + nb + "/hand-" + kc::conv_backward_data_path_name(p),
+              [=](benchmark::State& s) { bench_conv(s, L, Pass::bwd_data, N, false, FP::automatic, p); });
     for (const Upsample& U : kUpsamples)
       for (bool cd : {true, false}) {
         if (cd && !have_cudnn) continue;

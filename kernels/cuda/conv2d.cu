@@ -85,6 +85,24 @@ int64_t winograd_image_bytes(const ConvGeom& c, size_t elem_bytes) {
   return 16 * (int64_t(c.C) + c.K) * wg.T * int64_t(elem_bytes);
 }
 
+// The automatic rule's second half (the kernel shape already qualifies): f32, at least 64
+// channels in and out per group, one image's workspace within a pass.
+bool winograd_pays(const ConvGeom& c, size_t elem_bytes) {
+  return elem_bytes == sizeof(float) && c.Cg >= 64 && c.Kg >= 64 &&
+         winograd_image_bytes(c, elem_bytes) <= winograd_pass_bytes();
+}
+
+// The conv whose forward is the data gradient of c at stride 1 and dilation 1: dy is its input,
+// its filters are c's flipped and transposed (the adjoint filter transform), its pad R - 1 - pad.
+ConvGeom adjoint_geometry(const ConvGeom& c) {
+  ConvGeom a = c;
+  a.C = c.K, a.H = c.P, a.W = c.Q;
+  a.K = c.C, a.P = c.H, a.Q = c.W;
+  a.Cg = c.Kg, a.Kg = c.Cg;
+  a.ph = c.R - 1 - c.ph, a.pw = c.S - 1 - c.pw;
+  return a;
+}
+
 ConvForwardPath forward_path(const ConvGeom& c, size_t elem_bytes) {
   const ConvForwardPath want = conv_forward_path();
   if (want == ConvForwardPath::gemm) return want;
@@ -104,22 +122,37 @@ ConvForwardPath forward_path(const ConvGeom& c, size_t elem_bytes) {
   }
   const bool small = int64_t(c.Cg) * c.R * c.S <= 64 && c.Kg <= 64;
   if (small && fits) return ConvForwardPath::direct;
-  const bool wide = c.Cg >= 64 && c.Kg >= 64;
-  if (elem_bytes == sizeof(float) && wide && winograd_applies(c) &&
-      winograd_image_bytes(c, elem_bytes) <= winograd_pass_bytes())
-    return ConvForwardPath::winograd;
+  if (winograd_applies(c) && winograd_pays(c, elem_bytes)) return ConvForwardPath::winograd;
   return ConvForwardPath::gemm;
 }
 
+// c is the convolution of dx's shape (as conv2d_backward_data receives it).
+ConvBackwardDataPath backward_data_path(const ConvGeom& c, size_t elem_bytes) {
+  const ConvBackwardDataPath want = conv_backward_data_path();
+  if (want == ConvBackwardDataPath::gemm) return want;
+  const bool applies = winograd_applies(c) && c.ph <= 2 && c.pw <= 2;
+  if (want == ConvBackwardDataPath::winograd) {
+    FCNLAB_CHECK(applies, "conv2d backward data: Winograd F(2x2, 3x3) needs a 3x3 kernel at stride 1, "
+                 "dilation 1 and pad <= 2, got ", c.R, "x", c.S, " at stride ", c.sh, "x", c.sw,
+                 ", dilation ", c.dh, "x", c.dw, " and pad ", c.ph, "x", c.pw,
+                 " (FCNLAB_CONV_BACKWARD_DATA=winograd); use gemm or auto");
+    return want;
+  }
+  return applies && winograd_pays(adjoint_geometry(c), elem_bytes) ? ConvBackwardDataPath::winograd
+                                                                    : ConvBackwardDataPath::gemm;
+}
+
 // Filter transform once, then per pass of whole images: input transform, the 16 * G GEMMs,
-// output transform (+ bias).
-template <class T>
+// output transform (+ bias). c is the convolution computed (x -> y); with kAdjoint, w holds the
+// filters of the conv whose data gradient this is, w_cg its channels per group (= c.Kg).
+template <class T, bool kAdjoint = false>
 void launch_winograd(const ConvGeom& c, const T* x, const T* w, const T* bias, T* y) {
   const int64_t per_image = winograd_image_bytes(c, sizeof(T));
   const int images = static_cast<int>(std::clamp<int64_t>(winograd_pass_bytes() / per_image, 1, c.N));
   const int64_t kc = int64_t(c.K) * c.Cg;
   Tensor u = Tensor::empty({16 * kc}, dtype_of<T>(), Device::cuda());
-  FCNLAB_LAUNCH_CHECKED(winograd_filter_kernel<T>, blocks_for(kc, 256), 256, 0, w, u.data<T>(), c.K, c.Cg);
+  FCNLAB_LAUNCH_CHECKED((winograd_filter_kernel<T, kAdjoint>), blocks_for(kc, 256), 256, 0, w, u.data<T>(),
+                        c.K, c.Cg, c.Kg);
   const WinogradGeom full = winograd_geometry(c, images);
   Tensor v = Tensor::empty({16 * int64_t(c.C) * full.T}, dtype_of<T>(), Device::cuda());
   Tensor m = Tensor::empty({16 * int64_t(c.K) * full.T}, dtype_of<T>(), Device::cuda());
@@ -164,6 +197,13 @@ ConvForwardPath conv2d_forward_path_for(const Shape& x, const Shape& w, const Co
   return forward_path(geometry(x, w, y, o), dtype_size(dt));
 }
 
+ConvBackwardDataPath conv2d_backward_data_path_for(const Shape& dx, const Shape& w,
+                                                   const Conv2dOptions& o, DType dt) {
+  const Shape dy{dx[0], w[0], conv_output_size(dx[2], static_cast<int>(w[2]), o.stride_h, o.pad_h, o.dilation_h),
+                 conv_output_size(dx[3], static_cast<int>(w[3]), o.stride_w, o.pad_w, o.dilation_w)};
+  return backward_data_path(geometry(dx, w, dy, o), dtype_size(dt));
+}
+
 bool conv2d_backward_data_phased(const Conv2dOptions& o) {
   return o.dilation_h == 1 && o.dilation_w == 1 && (o.stride_h > 1 || o.stride_w > 1) &&
          int64_t(o.groups) * o.stride_h * o.stride_w <= 4096;
@@ -196,14 +236,20 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y
   });
 }
 
-// Also conv_transpose2d's forward. With a stride and dilation 1 the phase-decomposed GEMM
+// Also conv_transpose2d's forward. A wide 3x3 at stride 1 takes Winograd (the adjoint filter
+// transform; backward_data_path). With a stride and dilation 1 the phase-decomposed GEMM
 // (conv2d.cuh) skips the taps no dy pixel reaches: (sh * sw) fewer multiply-adds, FCN-32s's
 // upscore 1024x fewer. Dilated convs (and a phase count past the grid) take the plain gather.
 void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const Conv2dOptions& o) {
   const ConvGeom c = geometry(dx, w, dy, o);
+  if (c.N == 0 || c.C == 0 || c.H == 0 || c.W == 0) return;
   const bool phased = conv2d_backward_data_phased(o);
   dispatch_floating(dy.dtype(), "conv2d_backward_data", [&](auto tag) {
     using T = decltype(tag);
+    if (backward_data_path(c, sizeof(T)) == ConvBackwardDataPath::winograd) {
+      launch_winograd<T, true>(adjoint_geometry(c), dy.data<T>(), w.data<T>(), nullptr, dx.data<T>());
+      return;
+    }
     if (phased) {
       const PhaseGeom pg = phase_geometry(c);
       run_tiled_gemm<T>(int64_t(c.G) * c.sh * c.sw, c.Cg, int64_t(c.N) * pg.Hp * pg.Wp,

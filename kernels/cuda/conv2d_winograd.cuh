@@ -20,6 +20,9 @@
 //     M [16][K][T]    (= [16 * G][Kg][T], the GEMM's store: WinogradStore)
 // On small-integer data every transformed value is a multiple of 1/4 and every sum exact, so
 // the result equals the direct sum bit for bit (the tests rely on it).
+// The data gradient of such a conv is one too: dx is dy correlated with the filters flipped in
+// both axes and transposed (filter c, channel k), at pad 2 - pad, so the same passes run it with
+// the adjoint filter transform (conv2d.cu, for pads <= 2).
 #pragma once
 #include <cstdint>
 
@@ -36,12 +39,24 @@ struct WinogradGeom {
 };
 
 // U[xi][k][cg] = (G g G^T)[xi] for filter k, channel cg: one thread per (k, cg).
-template <class T>
-__global__ void winograd_filter_kernel(const T* w, T* u, int K, int Cg) {
+// Adjoint (backward data, dx = the correlation of dy with the flipped, transposed filters): filter
+// k of the transform is input channel k of w, its channel cg is w's filter cg of the same group,
+// and g is w[cg][k][2 - r][2 - s]; w_cg is w's channels per group.
+template <class T, bool kAdjoint>
+__global__ void winograd_filter_kernel(const T* w, T* u, int K, int Cg, int w_cg) {
   const int64_t total = int64_t(K) * Cg;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
        i += int64_t(gridDim.x) * blockDim.x) {
-    const T* g = w + i * 9;
+    T g[9];
+    if constexpr (kAdjoint) {
+      const int k = static_cast<int>(i / Cg), cg = static_cast<int>(i - int64_t(k) * Cg);
+      const int grp = k / w_cg, ch = k - grp * w_cg;
+      const T* src = w + ((int64_t(grp) * Cg + cg) * w_cg + ch) * 9;
+      for (int t = 0; t < 9; ++t) g[t] = src[8 - t];
+    } else {
+      const T* src = w + i * 9;
+      for (int t = 0; t < 9; ++t) g[t] = src[t];
+    }
     T t[4][3];  // G g
     for (int s = 0; s < 3; ++s) {
       const T a = g[s], b = g[3 + s], c = g[6 + s];

@@ -306,4 +306,27 @@ const char* conv_forward_path_name(ConvForwardPath p) {
 ConvForwardPath conv_forward_path() { return conv_forward_path_ref(); }
 void set_conv_forward_path(ConvForwardPath p) { conv_forward_path_ref() = p; }
 
+namespace {
+ConvBackwardDataPath initial_conv_backward_data_path() {
+  const char* env = std::getenv("FCNLAB_CONV_BACKWARD_DATA");
+  return env && *env ? parse_conv_backward_data_path(env) : ConvBackwardDataPath::automatic;
+}
+ConvBackwardDataPath& conv_backward_data_path_ref() {
+  static ConvBackwardDataPath p = initial_conv_backward_data_path();
+  return p;
+}
+}  // namespace
+
+ConvBackwardDataPath parse_conv_backward_data_path(const std::string& s) {
+  if (s == "auto") return ConvBackwardDataPath::automatic;
+  if (s == "gemm") return ConvBackwardDataPath::gemm;
+  if (s == "winograd") return ConvBackwardDataPath::winograd;
+  FCNLAB_FAIL("FCNLAB_CONV_BACKWARD_DATA '", s, "': expected auto, gemm or winograd");
+}
+const char* conv_backward_data_path_name(ConvBackwardDataPath p) {
+  return p == ConvBackwardDataPath::gemm ? "gemm" : p == ConvBackwardDataPath::winograd ? "winograd" : "auto";
+}
+ConvBackwardDataPath conv_backward_data_path() { return conv_backward_data_path_ref(); }
+void set_conv_backward_data_path(ConvBackwardDataPath p) { conv_backward_data_path_ref() = p; }
+
 }  // namespace fcnlab::kernels::cuda

@@ -1,6 +1,6 @@
 // cuda/runtime.h — host-side helpers of the CUDA backend: checked calls (file:line in every
 // message), the backend's stream, device discovery, the hand|cudnn kernel switch and the conv2d
-// forward's gemm|direct|winograd switch and the Winograd pass size.
+// forward's and data gradient's kernel switches and the Winograd pass size.
 // Plain C++: included by engine code and by the .cu launchers alike.
 #pragma once
 #include <cstdint>
@@ -45,6 +45,15 @@ ConvForwardPath conv_forward_path();
 void set_conv_forward_path(ConvForwardPath p);
 ConvForwardPath parse_conv_forward_path(const std::string& s);  // "auto" | "gemm" | "direct" | "winograd"
 const char* conv_forward_path_name(ConvForwardPath p);
+// Which hand-written kernel conv2d's data gradient (also conv_transpose2d's forward) runs:
+// automatic takes Winograd for wide 3x3 stride-1 layers in f32 (kernels.h
+// conv2d_backward_data_path_for) and the implicit GEMM otherwise; gemm and winograd force one.
+// FCNLAB_CONV_BACKWARD_DATA=auto|gemm|winograd sets the start value.
+enum class ConvBackwardDataPath { automatic, gemm, winograd };
+ConvBackwardDataPath conv_backward_data_path();
+void set_conv_backward_data_path(ConvBackwardDataPath p);
+ConvBackwardDataPath parse_conv_backward_data_path(const std::string& s);  // "auto" | "gemm" | "winograd"
+const char* conv_backward_data_path_name(ConvBackwardDataPath p);
 // The most workspace one Winograd pass may take (its transformed inputs and outputs, 16 values
 // per 2x2 output tile and channel): a batch runs in passes of as many whole images as fit, at
 // least one. Default 1 GiB; automatic routing leaves a layer whose single image exceeds it to the

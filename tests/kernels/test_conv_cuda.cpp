@@ -359,9 +359,56 @@ TEST_CASE("cuda conv2d forward: Winograd F(2x2, 3x3) is bit-exact on small-integ
   }
 }
 
-TEST_CASE("cuda conv2d through autograd with the Winograd forward matches the CPU, f32 and f64") {
-  ForwardPathScope scope(kernels::cuda::ConvForwardPath::winograd);
+struct BackwardDataPathScope {
+  kernels::cuda::ConvBackwardDataPath saved = kernels::cuda::conv_backward_data_path();
+  explicit BackwardDataPathScope(kernels::cuda::ConvBackwardDataPath p) { kernels::cuda::set_conv_backward_data_path(p); }
+  ~BackwardDataPathScope() { kernels::cuda::set_conv_backward_data_path(saved); }
+};
+
+TEST_CASE("cuda conv2d backward data: Winograd on the adjoint filters is bit-exact on small-integer data, in one pass and in passes of images") {
+  using kernels::cuda::ConvBackwardDataPath;
+  BackwardDataPathScope scope(ConvBackwardDataPath::winograd);
+  for (DType dt : {DType::f32, DType::f64}) {
+    Generator g(33);
+    for (const ConvCase& c : kWinogradCases) {
+      CAPTURE(c.n); CAPTURE(c.c); CAPTURE(c.h); CAPTURE(c.w); CAPTURE(c.k); CAPTURE(c.o.groups);
+      CAPTURE(c.o.pad_h); CAPTURE(c.o.pad_w); INFO(dtype_name(dt));
+      const Shape xs{c.n, c.c, c.h, c.w};
+      Tensor w = small_ints({c.k, c.c / c.o.groups, c.r, c.s}, g, dt);
+      REQUIRE(kernels::cuda::conv2d_backward_data_path_for(xs, w.shape(), c.o, dt) == ConvBackwardDataPath::winograd);
+      Tensor dy = small_ints(out_shape(c), g, dt);
+      Tensor dx_ref = Tensor::empty(xs, dt);
+      kernels::cpu::conv2d_backward_data(dy, w, dx_ref, c.o);
+      for (int64_t pass : {int64_t(1) << 30, int64_t(1)}) {
+        INFO("pass bytes: " << pass);
+        WinogradPassScope passes(pass);
+        Tensor dx = on_cuda_empty(xs, dt);
+        kernels::cuda::conv2d_backward_data(dy.to(Device::cuda()), w.to(Device::cuda()), dx, c.o);
+        CHECK_CLOSE(dx.to(Device::cpu()), dx_ref, 0.0, 0.0);
+      }
+    }
+  }
+}
+
+TEST_CASE("cuda conv2d through autograd with Winograd forward and data gradient matches the CPU, f32 and f64") {
+  ForwardPathScope fwd(kernels::cuda::ConvForwardPath::winograd);
+  BackwardDataPathScope bwd(kernels::cuda::ConvBackwardDataPath::winograd);
   check_conv_autograd(kWinogradCases, 32);
+}
+
+TEST_CASE("cuda conv_transpose2d at stride 1 with a 3x3 kernel runs Winograd and matches the CPU") {
+  BackwardDataPathScope bwd(kernels::cuda::ConvBackwardDataPath::winograd);
+  for (DType dt : {DType::f32, DType::f64}) {
+    Generator g(34);
+    Tensor x = small_ints({2, 4, 5, 6}, g, dt), w = small_ints({4, 3, 3, 3}, g, dt), b = small_ints({3}, g, dt);
+    for (int pad : {0, 1, 2}) {
+      CAPTURE(pad); INFO(dtype_name(dt));
+      const auto o = ConvTranspose2dOptions::make(1, pad);
+      Tensor y_ref = conv_transpose2d(x, w, b, o);
+      Tensor y = conv_transpose2d(x.to(Device::cuda()), w.to(Device::cuda()), b.to(Device::cuda()), o);
+      CHECK_CLOSE(y.to(Device::cpu()), y_ref, 0.0, 0.0);
+    }
+  }
 }
 
 TEST_CASE("cuda conv2d forward path: automatic routes wide 3x3 stride-1 f32 layers to Winograd, forcing is checked") {
@@ -401,4 +448,32 @@ TEST_CASE("cuda conv2d forward path: automatic routes wide 3x3 stride-1 f32 laye
     CHECK_THROWS_WITH_AS(path({1, 64, 64, 64}, {64, 64, 3, 3}, Conv2dOptions::make(2, 1)),
                          doctest::Contains("at stride 2x2"), Error);
   }
+  // The data gradient: the same rule on the adjoint (dy's K channels in, C out), pad <= 2.
+  using kernels::cuda::ConvBackwardDataPath;
+  const auto bwd = [](Shape dx, Shape w, Conv2dOptions o, DType dt = DType::f32) {
+    return kernels::cuda::conv2d_backward_data_path_for(dx, w, o, dt);
+  };
+  {
+    BackwardDataPathScope scope(ConvBackwardDataPath::automatic);
+    CHECK(bwd({1, 64, 698, 698}, {64, 64, 3, 3}, pad1) == ConvBackwardDataPath::winograd);   // conv1_2
+    CHECK(bwd({8, 512, 44, 44}, {512, 512, 3, 3}, pad1) == ConvBackwardDataPath::winograd);  // conv5_x
+    CHECK(bwd({1, 64, 64, 64}, {64, 64, 3, 3}, pad1, DType::f64) == ConvBackwardDataPath::gemm);
+    CHECK(bwd({1, 3, 500, 500}, {64, 3, 3, 3}, Conv2dOptions::make(1, 100)) == ConvBackwardDataPath::gemm);
+    CHECK(bwd({1, 64, 64, 64}, {64, 64, 3, 3}, Conv2dOptions::make(1, 3)) == ConvBackwardDataPath::gemm);
+    CHECK(bwd({1, 64, 64, 64}, {64, 64, 3, 3}, Conv2dOptions::make(2, 1)) == ConvBackwardDataPath::gemm);
+    CHECK(bwd({1, 64, 64, 64}, {32, 64, 3, 3}, pad1) == ConvBackwardDataPath::gemm);
+  }
+  {
+    BackwardDataPathScope scope(ConvBackwardDataPath::gemm);
+    CHECK(bwd({1, 64, 698, 698}, {64, 64, 3, 3}, pad1) == ConvBackwardDataPath::gemm);
+  }
+  {
+    BackwardDataPathScope scope(ConvBackwardDataPath::winograd);
+    CHECK_THROWS_WITH_AS(bwd({1, 8, 16, 16}, {8, 8, 3, 3}, Conv2dOptions::make(1, 3)),
+                         doctest::Contains("backward data: Winograd F(2x2, 3x3) needs a 3x3 kernel at stride 1, dilation 1 and pad <= 2"),
+                         Error);
+  }
+  CHECK(kernels::cuda::parse_conv_backward_data_path("winograd") == ConvBackwardDataPath::winograd);
+  CHECK_THROWS_WITH_AS(kernels::cuda::parse_conv_backward_data_path("direct"),
+                       doctest::Contains("FCNLAB_CONV_BACKWARD_DATA 'direct': expected auto, gemm or winograd"), Error);
 }
