@@ -49,10 +49,16 @@ template <>
 struct GemmTile<double> {
   static constexpr int BM = 64, BN = 64, BK = 8, TM = 4, TN = 4;
 };
+// f32 with at most 64 rows (64 filters: conv1_x and their Winograd GEMMs, 2- or 21-class score
+// layers, the data gradient into 64 channels): half the rows of the 128-row tile would multiply
+// zeros. The same 8x8 register tile and k depth over 64 x 128, with 128 threads.
+struct GemmTileShort {
+  static constexpr int BM = 64, BN = 128, BK = 8, TM = 8, TN = 8;
+};
 
-template <class T>
+template <class Cfg>
 struct GemmTileDerived {
-  using C = GemmTile<T>;
+  using C = Cfg;
   static constexpr int NT = (C::BM / C::TM) * (C::BN / C::TN);  // threads per block
   static constexpr int EA = C::BM * C::BK / NT;                 // A elements per thread per slice
   static constexpr int EB = C::BK * C::BN / NT;                 // B elements per thread per slice
@@ -80,11 +86,11 @@ __device__ __forceinline__ int fragment_index(int t, int i) {
 // One block: C tile (blockIdx.y, blockIdx.x) of group blockIdx.z / k_splits, over the K range
 // [split * k_chunk, min(K, (split + 1) * k_chunk)) with split = blockIdx.z % k_splits.
 template <class T, class ALoad, class BLoad, class Store,
-          FragmentLayout Layout = FragmentLayout::contiguous>
-__global__ void __launch_bounds__(GemmTileDerived<T>::NT)
+          FragmentLayout Layout = FragmentLayout::contiguous, class Cfg = GemmTile<T>>
+__global__ void __launch_bounds__(GemmTileDerived<Cfg>::NT)
     tiled_gemm_kernel(int M, int N, int K, int k_splits, int k_chunk, ALoad a, BLoad b, Store st) {
-  using C = GemmTile<T>;
-  using D = GemmTileDerived<T>;
+  using C = Cfg;
+  using D = GemmTileDerived<Cfg>;
   constexpr int BM = C::BM, BN = C::BN, BK = C::BK, TM = C::TM, TN = C::TN;
   constexpr int EA = D::EA, EB = D::EB, PAD = D::PAD;
   alignas(16) __shared__ T As[2][BK][BM + PAD];
