@@ -1,7 +1,7 @@
 // ladder/dice_v2_block_reduce.cuh — Dice statistics, version 2: one BLOCK per group; each
 // thread sums a strided share (coalesced), then a shared-memory tree halves the block's
 // partial sums with a __syncthreads() per level (log2(blockDim) barriers). Still one block per
-// image, so a batch of 1 uses one SM. Version 3 (kernels/cuda/loss.cuh) splits each group
+// image, so a batch of 1 uses one SM. Version 3 (dice_v3_multiblock.cuh) splits each group
 // over many blocks and reduces within a block by warp shuffles (two barriers, not log2 n).
 #pragma once
 #include <cstdint>

@@ -1,7 +1,8 @@
 // ladder/softmax_v2_online.cuh — channel softmax, version 2: the max and the sum in ONE read
 // of the column (online softmax: when a larger value arrives, the running sum is rescaled by
 // exp(m_old - m_new)), then one read to write y: 2 reads of x instead of 3, and the division
-// replaced by a multiplication with 1/z. This is the algorithm of kernels/cuda/softmax.cuh.
+// replaced by a multiplication with 1/z. kernels/cuda/softmax.cuh keeps it for columns of more
+// than 32 channels; v3 there (the shipped kernel) reads a column of up to 32 once, into registers.
 #pragma once
 #include <cstdint>
 

@@ -109,13 +109,14 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& target, const Te
   });
 }
 
-void dice_forward(const Tensor& prob, const Tensor& target, Tensor& stats) {
+void dice_forward(const Tensor& prob, const Tensor& target, double smooth, Tensor& stats, Tensor& loss) {
   dispatch_floating(prob.dtype(), "dice_loss", [&](auto tag) {
     using T = decltype(tag);
     const T* pp = prob.data<T>();
     const T* pt = target.data<T>();
     double* ps = stats.data<double>();
     const int64_t G = stats.size(0), M = G ? prob.numel() / G : 0;
+    double dice_sum = 0.0;
     for (int64_t g = 0; g < G; ++g) {
       double inter = 0.0, sp = 0.0, st = 0.0;
       for (int64_t i = g * M; i < (g + 1) * M; ++i) {
@@ -127,7 +128,10 @@ void dice_forward(const Tensor& prob, const Tensor& target, Tensor& stats) {
       ps[g * 3 + 0] = inter;
       ps[g * 3 + 1] = sp;
       ps[g * 3 + 2] = st;
+      const double num = 2.0 * inter + smooth, den = sp + st + smooth;
+      dice_sum += den > 0 ? num / den : 1.0;  // both empty with smooth 0: perfect agreement
     }
+    loss.data<T>()[0] = static_cast<T>(1.0 - dice_sum / static_cast<double>(G));
   });
 }
 

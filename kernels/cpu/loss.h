@@ -26,8 +26,10 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& target, const Te
                             int ignore_index, double scale, Tensor& dlogits);
 
 // prob, target: (G * M) elements seen as G groups (images, or 1 for the whole batch) of M.
-// stats: f64 (G, 3) <- per group { sum p t, sum p, sum t }.
-void dice_forward(const Tensor& prob, const Tensor& target, Tensor& stats);
+// stats: f64 (G, 3) <- per group { sum p t, sum p, sum t }; loss: one element of prob's dtype
+// on prob's device <- 1 - mean over groups of (2I + s) / (P + T + s) (1 for a group whose
+// denominator is 0: both empty with s = 0 is perfect agreement). s = smooth.
+void dice_forward(const Tensor& prob, const Tensor& target, double smooth, Tensor& stats, Tensor& loss);
 // Per group: D = (2I + s) / (P + T + s); dD/dp_i = 2 t_i / den - (2I + s) / den^2 (and the
 // same with p, t swapped for the target). d{prob,target} = scale * dD/d{p,t}; an undefined
 // output tensor is skipped. A group with den == 0 (empty masks, s = 0) gets gradient 0.

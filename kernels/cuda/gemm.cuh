@@ -27,12 +27,6 @@
 
 #include "kernels/cuda/portable.cuh"
 
-// Loop unrolling hint for nvcc (g++ would warn about the unknown pragma under simt).
-#if defined(__CUDACC__)
-#define FCNLAB_UNROLL _Pragma("unroll")
-#else
-#define FCNLAB_UNROLL
-#endif
 
 namespace fcnlab::kernels::cuda {
 

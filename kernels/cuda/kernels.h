@@ -91,7 +91,8 @@ void cross_entropy_forward(const Tensor& logits, const Tensor& target, const Ten
                            int ignore_index, Tensor& stats);
 void cross_entropy_backward(const Tensor& logits, const Tensor& target, const Tensor& weight,
                             int ignore_index, double scale, Tensor& dlogits);
-void dice_forward(const Tensor& prob, const Tensor& target, Tensor& stats);
+// As kernels/cpu/loss.h, in one launch and without a host round trip.
+void dice_forward(const Tensor& prob, const Tensor& target, double smooth, Tensor& stats, Tensor& loss);
 void dice_backward(const Tensor& prob, const Tensor& target, const Tensor& stats, double smooth,
                    double scale, Tensor& dprob, Tensor& dtarget);
 void bce_with_logits_forward(const Tensor& logits, const Tensor& target, double pos_weight,

@@ -1,6 +1,7 @@
 // cuda/loss.cu — launchers for cross-entropy (fused log-softmax + NLL), soft Dice and BCE on
-// logits. Forwards fill the same f64 `stats` as kernels/cpu/loss.cpp in two launches
-// (per-block partials, then one block per group). A kernel cannot throw, so cross-entropy's
+// logits. Forwards fill the same f64 `stats` as kernels/cpu/loss.cpp: cross-entropy and BCE in
+// two launches (per-block partials, then one block per group), Dice in one (its last block
+// finishes, and writes the loss itself, so a Dice forward never waits for the host). A kernel cannot throw, so cross-entropy's
 // target check goes through a device flag that the launcher reads and turns into the CPU's
 // error message.
 #include "kernels/cuda/kernels.h"
@@ -66,19 +67,30 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& target, const Te
   });
 }
 
-void dice_forward(const Tensor& prob, const Tensor& target, Tensor& stats) {
+// The last-block counter of dice_forward_kernel: allocated and zeroed once (on the backend's
+// stream, so every launch sees it zeroed), then reset by each launch's last block.
+unsigned* dice_blocks_done() {
+  static unsigned* counter = [] {
+    void* p = nullptr;
+    FCNLAB_CUDA_CHECK(cudaMalloc(&p, sizeof(unsigned)));
+    FCNLAB_CUDA_CHECK(cudaMemsetAsync(p, 0, sizeof(unsigned), stream()));
+    return static_cast<unsigned*>(p);
+  }();
+  return counter;
+}
+
+void dice_forward(const Tensor& prob, const Tensor& target, double smooth, Tensor& stats, Tensor& loss) {
   const int64_t G = stats.size(0), M = G ? prob.numel() / G : 0;
-  if (G == 0) return;
-  FCNLAB_CHECK(G <= 65535, "dice_loss: ", G, " groups (images x classes) exceed the grid's y limit 65535");
-  // Enough blocks per group to fill the GPU, a few hundred at most (the second stage is cheap).
-  const unsigned B = blocks_for(M, kThreads * 4, 256);
+  FCNLAB_CHECK(G >= 1 && G <= 65535, "dice_loss: ", G, " groups (images) outside the grid's y range 1..65535");
+  // Enough blocks per group to fill the GPU (4 elements per thread), a few hundred at most.
+  const unsigned B = blocks_for(M, kThreads * kDiceUnroll, 256);
   Tensor partial = Tensor::empty({G, B, 3}, DType::f64, prob.device());
   dispatch_floating(prob.dtype(), "dice_loss", [&](auto tag) {
     using T = decltype(tag);
-    FCNLAB_LAUNCH_CHECKED(dice_partial_kernel<T>, dim3(B, static_cast<unsigned>(G)), kThreads, 0, prob.data<T>(),
-                          target.data<T>(), M, partial.data<double>());
+    FCNLAB_LAUNCH_CHECKED(dice_forward_kernel<T>, dim3(B, static_cast<unsigned>(G)), kThreads, 0, prob.data<T>(),
+                          target.data<T>(), M, smooth, partial.data<double>(), dice_blocks_done(),
+                          stats.data<double>(), loss.data<T>());
   });
-  finish(partial, static_cast<int>(G), static_cast<int>(B), 3, stats);
 }
 
 void dice_backward(const Tensor& prob, const Tensor& target, const Tensor& stats, double smooth,

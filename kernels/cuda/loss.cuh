@@ -88,27 +88,74 @@ __global__ void cross_entropy_backward_kernel(const T* x, const int32_t* target,
   }
 }
 
-// Dice, grid (B, G): block (b, g) sums {p t, p, t} over its share of group g's M elements
-// into partial[(g * B + b) * 3 + k].
+// Soft Dice forward in ONE launch, grid (B, G): block (b, g) sums {p t, p, t} over its share of
+// group g's M elements (4 elements per thread per step, their 8 loads issued together) into
+// partial[(g * B + b) * 3 + k]; the last block to finish (a device-wide counter, reset by that
+// block for the next launch) sums the partials into stats (G, 3) and writes the loss
+// 1 - mean_g dice_g, dice_g = (2 inter + smooth) / (sum p + sum t + smooth) (1 when both are 0),
+// so no host round trip is needed. The counter lives in loss.cu (g_dice_blocks_done).
+constexpr int kDiceUnroll = 4;
+
 template <class T>
-__global__ void dice_partial_kernel(const T* prob, const T* target, int64_t M, double* partial) {
+__global__ void dice_forward_kernel(const T* prob, const T* target, int64_t M, double smooth, double* partial,
+                                    unsigned* blocks_done, double* stats, T* loss) {
   __shared__ double scratch[32];
+  __shared__ bool last;
   const int64_t g = blockIdx.y;
+  const int G = gridDim.y, B = gridDim.x;
+  const T* pg = prob + g * M;
+  const T* tg = target + g * M;
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   double inter = 0.0, sp = 0.0, st = 0.0;
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < M; i += int64_t(gridDim.x) * blockDim.x) {
-    const double p = prob[g * M + i], t = target[g * M + i];
-    inter += p * t;
-    sp += p;
-    st += t;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < M; i += kDiceUnroll * stride) {
+    T p[kDiceUnroll], t[kDiceUnroll];
+FCNLAB_UNROLL
+    for (int u = 0; u < kDiceUnroll; ++u) {
+      const int64_t j = i + u * stride;
+      p[u] = j < M ? pg[j] : T(0);
+      t[u] = j < M ? tg[j] : T(0);
+    }
+FCNLAB_UNROLL
+    for (int u = 0; u < kDiceUnroll; ++u) {
+      const double pd = p[u], td = t[u];
+      inter += pd * td;
+      sp += pd;
+      st += td;
+    }
   }
   inter = block_sum(inter, scratch);
   sp = block_sum(sp, scratch);
   st = block_sum(st, scratch);
   if (threadIdx.x == 0) {
-    double* out = partial + (g * gridDim.x + blockIdx.x) * 3;
+    double* out = partial + (g * B + blockIdx.x) * 3;
     out[0] = inter;
     out[1] = sp;
     out[2] = st;
+    __threadfence();  // the partials are visible device-wide before the count says so
+    last = atomicAdd(blocks_done, 1u) == unsigned(G) * unsigned(B) - 1u;
+  }
+  __syncthreads();
+  if (!last) return;  // uniform across the block
+  __threadfence();
+  // The last block: warp w sums partial column (g, k) for every (g, k) = w, w + warps, ...
+  const volatile double* vp = partial;  // written by other blocks: read past this SM's L1
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+  for (int gk = warp; gk < G * 3; gk += warps) {
+    const int gg = gk / 3, k = gk - gg * 3;
+    double s = 0.0;
+    for (int b = lane; b < B; b += 32) s += vp[(int64_t(gg) * B + b) * 3 + k];
+    s = warp_sum(s);
+    if (lane == 0) stats[gk] = s;
+  }
+  __syncthreads();  // stats written by this block's warps (global memory, same block: visible)
+  if (threadIdx.x == 0) {
+    double dice_sum = 0.0;
+    for (int gg = 0; gg < G; ++gg) {
+      const double num = 2.0 * stats[gg * 3] + smooth, den = stats[gg * 3 + 1] + stats[gg * 3 + 2] + smooth;
+      dice_sum += den > 0 ? num / den : 1.0;  // both empty with smooth 0: perfect agreement
+    }
+    *loss = static_cast<T>(1.0 - dice_sum / G);
+    *blocks_done = 0u;  // ready for the next launch (one stream: launches never overlap)
   }
 }
 

@@ -8,6 +8,7 @@
 //   FCNLAB_DYNAMIC_SHARED(type, name);
 //       declares `type* name` pointing at the launch's dynamic shared memory (instead of
 //       `extern __shared__ type name[];`, which plain C++ cannot express). 16-byte aligned.
+//   FCNLAB_UNROLL before a loop: #pragma unroll under nvcc, nothing under g++ (which would warn).
 //   FCNLAB_SIMT is defined when the kernels run under the SIMT layer.
 // Other rules (see kernels/simt/README.md): only the _sync warp intrinsics, no inline PTX in
 // code that must run under simt, guard work instead of returning before a barrier.
@@ -32,4 +33,11 @@
 #define FCNLAB_DYNAMIC_SHARED(type, name) \
   type* name = static_cast<type*>(::fcnlab::simt::detail::dynamic_shared())
 
+#endif
+
+// Loop unrolling hint for nvcc (g++ would warn about the unknown pragma under simt).
+#if defined(__CUDACC__)
+#define FCNLAB_UNROLL _Pragma("unroll")
+#else
+#define FCNLAB_UNROLL
 #endif

@@ -1,8 +1,10 @@
 // cuda/softmax.cuh — device code for the channel-axis ops on (N, C, inner) tensors. One thread
 // per pixel (n, i) walks its channel column with stride `inner`: at every step the threads of
 // a warp read 32 consecutive pixels of the same channel, so every access is coalesced.
-// softmax/log_softmax make ONE pass over x for the statistics (online max and rescaled sum,
-// in double) and a second to write y. Ladder of earlier versions: bench/ladder/softmax_v*.cuh.
+// softmax/log_softmax read a column of up to 32 channels once, into registers (all its loads in
+// flight together), and write y from there; wider columns make one pass for the statistics
+// (online max and rescaled sum, in double) and a second to write y. Ladder of earlier
+// versions: bench/ladder/softmax_v*.cuh (v1 naive, v2 online; this is v3).
 #pragma once
 #include <cstdint>
 
@@ -31,12 +33,51 @@ __device__ __forceinline__ void column_max_sum(const T* xc, int64_t C, int64_t s
   }
 }
 
+// exp in T's own precision, as std::exp(T) in the CPU reference.
+template <class T>
+__device__ __forceinline__ T exp_in(T v) {
+  if constexpr (sizeof(T) == 4) return expf(v);
+  else return exp(v);
+}
+
+// Columns of at most this many channels (FCN's 21 or 2 classes) are read ONCE, into registers:
+// the thread issues all C loads back to back (C loads in flight instead of one), then computes
+// as the CPU reference does: m = max in T, z = sum of exp(x - m) (exp in T) in double, y = T(e / z)
+// or (x - m) - T(log z). Wider columns take the online two-read loop (ladder v2).
+constexpr int kSoftmaxCachedChannels = 32;
+
 template <class T, bool LOG>
 __global__ void softmax_forward_kernel(const T* x, int64_t outer, int64_t C, int64_t inner, T* y) {
   FCNLAB_FOR_EACH_PIXEL(pix, outer, inner) {
     const int64_t o = (pix / inner) * C * inner + pix % inner;
     const T* xc = x + o;
     T* yc = y + o;
+    if (C <= kSoftmaxCachedChannels) {
+      T v[kSoftmaxCachedChannels];
+FCNLAB_UNROLL
+      for (int c = 0; c < kSoftmaxCachedChannels; ++c)
+        if (c < C) v[c] = xc[c * inner];
+      T m = v[0];
+FCNLAB_UNROLL
+      for (int c = 1; c < kSoftmaxCachedChannels; ++c)
+        if (c < C) m = v[c] > m ? v[c] : m;
+      double z = 0.0;
+FCNLAB_UNROLL
+      for (int c = 0; c < kSoftmaxCachedChannels; ++c)
+        if (c < C) z += static_cast<double>(exp_in(static_cast<T>(v[c] - m)));
+      if (LOG) {
+        const T log_z = static_cast<T>(log(z));
+FCNLAB_UNROLL
+        for (int c = 0; c < kSoftmaxCachedChannels; ++c)
+          if (c < C) yc[c * inner] = (v[c] - m) - log_z;
+      } else {
+        const double inv_z = 1.0 / z;
+FCNLAB_UNROLL
+        for (int c = 0; c < kSoftmaxCachedChannels; ++c)
+          if (c < C) yc[c * inner] = static_cast<T>(static_cast<double>(exp_in(static_cast<T>(v[c] - m))) * inv_z);
+      }
+      continue;
+    }
     double m, z;
     column_max_sum(xc, C, inner, m, z);
     if (LOG) {
@@ -104,13 +145,6 @@ __global__ void argmax_channels_kernel(const T* x, int64_t outer, int64_t C, int
 }
 
 #undef FCNLAB_FOR_EACH_PIXEL
-
-// exp in T's own precision, as std::exp(T) in the CPU reference.
-template <class T>
-__device__ __forceinline__ T exp_in(T v) {
-  if constexpr (sizeof(T) == 4) return expf(v);
-  else return exp(v);
-}
 
 // y = 1 / (1 + exp(-x)) with exp only of non-positive numbers (no overflow at +-1000).
 template <class T>
