@@ -1,5 +1,6 @@
 // conv_ladder — times every rung of the conv2d forward ladder (bench/cuda/conv2d_ladder) on the
-// FCN-VGG16 layer shapes (500 x 500 input padded by 100 as in FCN, batch 1) with CUDA events,
+// FCN-VGG16 layer shapes (500 x 500 input padded by 100 as in FCN, batch 1; v6 Winograd on the
+// 3x3 layers only) with CUDA events,
 // beside cuDNN (fp32, TF32 off) when the build has it. Each rung is checked against the engine's
 // shipped forward (kernels::cuda::conv2d_forward) on every shape; the table prints layer, version,
 // ms, TFLOP/s, max|err| and the rung's speed as % of cuDNN's. Built only when FCNLAB_GPU=cuda.
@@ -110,6 +111,7 @@ int main(int argc, char** argv) {
 #endif
     for (const ladder::Rung& r : ladder::kConvLadder) {
       if (skip_naive && !std::strcmp(r.name, "v1_naive")) continue;
+      if (r.applies && !r.applies(c)) continue;  // v6 Winograd: 3x3 stride-1 layers only
       Tensor y = Tensor::empty(ys, DType::f32, Device::cuda());
       const double ms = time_ms([&] { r.run(x.data<float>(), w.data<float>(), b.data<float>(), y.data<float>(), c, st); });
       const double err = max_err(y, ref_h);

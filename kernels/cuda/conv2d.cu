@@ -7,7 +7,7 @@
 #include <algorithm>
 
 #include "kernels/cuda/conv2d.cuh"
-#include "kernels/cuda/conv2d_winograd.cuh"
+#include "kernels/cuda/conv2d_winograd_launch.cuh"
 #include "kernels/cuda/gemm_launch.cuh"
 
 namespace fcnlab::kernels::cuda {
@@ -55,34 +55,6 @@ DirectGeom direct_geometry(const ConvGeom& c, size_t elem_bytes) {
 
 size_t direct_stage_bytes(const DirectGeom& d, size_t elem_bytes) {
   return size_t(d.cb) * (size_t(d.th) * d.tw + size_t(direct_kb(d.c.Kg)) * d.c.R * d.c.S) * elem_bytes;
-}
-
-// Winograd: 3x3, stride 1, dilation 1. Its workspace (V and M, 16 transformed values per 2x2
-// output tile and input or output channel) is made per pass of at most winograd_pass_bytes(); a
-// batch larger than that runs in passes of whole images.
-int64_t& winograd_pass_bytes_ref() {
-  static int64_t bytes = int64_t(1) << 30;
-  return bytes;
-}
-
-bool winograd_applies(const ConvGeom& c) {
-  return c.R == 3 && c.S == 3 && c.sh == 1 && c.sw == 1 && c.dh == 1 && c.dw == 1;
-}
-
-WinogradGeom winograd_geometry(const ConvGeom& c, int images) {
-  WinogradGeom wg{};
-  wg.c = c;
-  wg.c.N = images;
-  wg.tiles_h = (c.P + kWinogradTile - 1) / kWinogradTile;
-  wg.tiles_w = (c.Q + kWinogradTile - 1) / kWinogradTile;
-  wg.T = int64_t(images) * wg.tiles_h * wg.tiles_w;
-  return wg;
-}
-
-// Bytes of V plus M for one image.
-int64_t winograd_image_bytes(const ConvGeom& c, size_t elem_bytes) {
-  const WinogradGeom wg = winograd_geometry(c, 1);
-  return 16 * (int64_t(c.C) + c.K) * wg.T * int64_t(elem_bytes);
 }
 
 // The automatic rule's second half (the kernel shape already qualifies): f32, at least 64
@@ -142,33 +114,6 @@ ConvBackwardDataPath backward_data_path(const ConvGeom& c, size_t elem_bytes) {
                                                                     : ConvBackwardDataPath::gemm;
 }
 
-// Filter transform once, then per pass of whole images: input transform, the 16 * G GEMMs,
-// output transform (+ bias). c is the convolution computed (x -> y); with kAdjoint, w holds the
-// filters of the conv whose data gradient this is, w_cg its channels per group (= c.Kg).
-template <class T, bool kAdjoint = false>
-void launch_winograd(const ConvGeom& c, const T* x, const T* w, const T* bias, T* y) {
-  const int64_t per_image = winograd_image_bytes(c, sizeof(T));
-  const int images = static_cast<int>(std::clamp<int64_t>(winograd_pass_bytes() / per_image, 1, c.N));
-  const int64_t kc = int64_t(c.K) * c.Cg;
-  Tensor u = Tensor::empty({16 * kc}, dtype_of<T>(), Device::cuda());
-  FCNLAB_LAUNCH_CHECKED((winograd_filter_kernel<T, kAdjoint>), blocks_for(kc, 256), 256, 0, w, u.data<T>(),
-                        c.K, c.Cg, c.Kg);
-  const WinogradGeom full = winograd_geometry(c, images);
-  Tensor v = Tensor::empty({16 * int64_t(c.C) * full.T}, dtype_of<T>(), Device::cuda());
-  Tensor m = Tensor::empty({16 * int64_t(c.K) * full.T}, dtype_of<T>(), Device::cuda());
-  for (int n0 = 0; n0 < c.N; n0 += images) {
-    const WinogradGeom wg = winograd_geometry(c, std::min(images, c.N - n0));
-    const T* xn = x + int64_t(n0) * c.C * c.H * c.W;
-    T* yn = y + int64_t(n0) * c.K * c.P * c.Q;
-    FCNLAB_LAUNCH_CHECKED(winograd_input_kernel<T>, blocks_for(int64_t(c.C) * wg.T, 256), 256, 0, xn,
-                          v.data<T>(), wg);
-    run_tiled_gemm<T>(16 * int64_t(c.G), c.Kg, wg.T, c.Cg, FwdWeightRows<T>{u.data<T>(), c.Cg, c.Kg},
-                      WinogradCols<T>{v.data<T>(), c.Cg, wg.T}, WinogradStore<T>{m.data<T>(), c.Kg, wg.T});
-    FCNLAB_LAUNCH_CHECKED(winograd_output_kernel<T>, blocks_for(int64_t(c.K) * wg.T, 256), 256, 0,
-                          m.data<T>(), bias, yn, wg);
-  }
-}
-
 template <class T, int KB>
 void launch_direct(const DirectGeom& d, const T* x, const T* w, const T* bias, T* y) {
   const ConvGeom& c = d.c;
@@ -184,6 +129,12 @@ void launch_direct(const DirectGeom& d, const T* x, const T* w, const T* bias, T
 
 }  // namespace
 
+namespace {
+int64_t& winograd_pass_bytes_ref() {
+  static int64_t bytes = int64_t(1) << 30;
+  return bytes;
+}
+}  // namespace
 int64_t winograd_pass_bytes() { return winograd_pass_bytes_ref(); }
 void set_winograd_pass_bytes(int64_t bytes) {
   FCNLAB_CHECK(bytes > 0, "winograd pass bytes must be > 0, got ", bytes);

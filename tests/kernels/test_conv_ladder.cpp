@@ -1,5 +1,6 @@
 // The conv2d forward ladder (bench/cuda/conv2d_ladder: naive -> shared-memory tiled ->
-// register-tiled -> split register tiles -> tap table) against the CPU's direct convolution, every rung bit-exact on small-integer
+// register-tiled -> split register tiles -> tap table -> Winograd, the last on 3x3 stride-1 shapes)
+// against the CPU's direct convolution, every rung bit-exact on small-integer
 // data. Runs under simt only: the ladder's .cuh files hold device code, which a host-compiled
 // test in the cuda build cannot include (there bench/cuda/conv_ladder.cu checks each rung).
 #include <doctest/doctest.h>
@@ -53,6 +54,7 @@ TEST_CASE("conv2d ladder: every rung matches the CPU reference bit-exactly") {
     for (const ladder::Rung& rung : ladder::kConvLadder) {
       const std::string rung_name = rung.name;
       CAPTURE(rung_name);
+      if (rung.applies && !rung.applies(c)) continue;  // Winograd: 3x3 at stride 1 only
       Tensor y = Tensor::empty(y_ref.shape(), DType::f32, Device::cuda());
       rung.run(xd.data<float>(), wd.data<float>(), bd.data<float>(), y.data<float>(), c,
                kernels::cuda::stream());
