@@ -49,6 +49,17 @@ std::string device_description() {
 #endif
 }
 
+int sm_count() {
+  static const int n = [] {
+    int dev = 0;
+    cudaDeviceProp p{};
+    FCNLAB_CUDA_CHECK(cudaGetDevice(&dev));
+    FCNLAB_CUDA_CHECK(cudaGetDeviceProperties(&p, dev));
+    return p.multiProcessorCount > 0 ? p.multiProcessorCount : 1;
+  }();
+  return n;
+}
+
 cudaStream_t stream() {
   static cudaStream_t s = [] {
     cudaStream_t st = nullptr;

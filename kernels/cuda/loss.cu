@@ -6,6 +6,7 @@
 // error message.
 #include "kernels/cuda/kernels.h"
 
+#include <algorithm>
 #include <climits>
 #include <string>
 #include <vector>
@@ -82,8 +83,12 @@ unsigned* dice_blocks_done() {
 void dice_forward(const Tensor& prob, const Tensor& target, double smooth, Tensor& stats, Tensor& loss) {
   const int64_t G = stats.size(0), M = G ? prob.numel() / G : 0;
   FCNLAB_CHECK(G >= 1 && G <= 65535, "dice_loss: ", G, " groups (images) outside the grid's y range 1..65535");
-  // Enough blocks per group to fill the GPU (4 elements per thread), a few hundred at most.
-  const unsigned B = blocks_for(M, kThreads * kDiceUnroll, 256);
+  // One wave of about 4 blocks of 256 threads per SM over all groups (8 loads in flight per
+  // thread: ~32 KB per SM, enough to cover memory latency at full bandwidth), each thread
+  // striding over its share; never more blocks than groups of 4 elements per thread.
+  const int64_t wave = int64_t(4) * sm_count();
+  const unsigned B = blocks_for(M, kThreads * kDiceUnroll,
+                                static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>(1024, wave / G))));
   Tensor partial = Tensor::empty({G, B, 3}, DType::f64, prob.device());
   dispatch_floating(prob.dtype(), "dice_loss", [&](auto tag) {
     using T = decltype(tag);

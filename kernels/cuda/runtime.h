@@ -22,6 +22,8 @@ void check_launch(const char* kernel_name, const char* file, int line);
 // True when a device is usable; otherwise *why says why (no driver, no device, ...).
 // Under the SIMT layer there is always one emulated device.
 bool device_available(std::string* why = nullptr);
+// The current device's SM count (read once; 1 under simt), for sizing grid-stride grids.
+int sm_count();
 // "NVIDIA H200 (132 SMs, cc 9.0)" or "SIMT emulation on the CPU".
 std::string device_description();
 // Registers the caching allocator and the copy routine for Device::cuda (engine/storage.h).
