@@ -9,7 +9,8 @@
 // hand time x 100, from the cuDNN row of the same shape run just before), pct_of_copy (GB/s as
 // a percentage of the measured device-to-device copy bandwidth). Rows ending in /hand-gemm,
 // /hand-direct and /hand-winograd force one of conv2d's forward kernels (FCNLAB_CONV_FORWARD), or
-// of its data gradient's (conv2d_bwd_data rows, FCNLAB_CONV_BACKWARD_DATA); /hand is the
+// of its gradients' (conv2d_bwd_data / conv2d_bwd_filter rows, FCNLAB_CONV_BACKWARD_DATA /
+// FCNLAB_CONV_BACKWARD_WEIGHT); /hand is the
 // automatic choice, the one the engine ships. Conv TFLOP/s always count the direct
 // convolution's 2 x MACs, so Winograd's rate is an effective one (it does 2.25x fewer multiplies).
 // Kernels that are still stubs (kernels/cuda/pending.cu) report an error row, never a number.
@@ -195,11 +196,19 @@ struct BackwardDataPathScope {
   ~BackwardDataPathScope() { kc::set_conv_backward_data_path(saved); }
 };
 
+struct BackwardWeightPathScope {
+  kc::ConvBackwardWeightPath saved = kc::conv_backward_weight_path();
+  explicit BackwardWeightPathScope(kc::ConvBackwardWeightPath p) { kc::set_conv_backward_weight_path(p); }
+  ~BackwardWeightPathScope() { kc::set_conv_backward_weight_path(saved); }
+};
+
 void bench_conv(benchmark::State& state, ConvLayer L, Pass pass, int64_t N, bool use_cudnn,
                 kc::ConvForwardPath path = kc::ConvForwardPath::automatic,
-                kc::ConvBackwardDataPath bwd_path = kc::ConvBackwardDataPath::automatic) {
+                kc::ConvBackwardDataPath bwd_path = kc::ConvBackwardDataPath::automatic,
+                kc::ConvBackwardWeightPath bww_path = kc::ConvBackwardWeightPath::automatic) {
   ForwardPathScope scope(path);
   BackwardDataPathScope bwd_scope(bwd_path);
+  BackwardWeightPathScope bww_scope(bww_path);
   const Conv2dOptions o = Conv2dOptions::make(L.stride, L.pad);
   const int64_t P = conv_output_size(L.H, L.R, L.stride, L.pad, 1);
   Tensor x = rand_cuda({N, L.C, L.H, L.H}, -1, 1, 1), w = rand_cuda({L.K, L.C, L.R, L.R}, -0.1, 0.1, 2);
@@ -381,6 +390,14 @@ void register_all(const std::vector<int64_t>& batches) {
         for (kc::ConvBackwardDataPath p : {kc::ConvBackwardDataPath::gemm, kc::ConvBackwardDataPath::winograd})
           add(std::string("conv2d_bwd_data/") + L.name + nb + "/hand-" + kc::conv_backward_data_path_name(p),
               [=](benchmark::State& s) { bench_conv(s, L, Pass::bwd_data, N, false, FP::automatic, p); });
+    // And the weight gradient's (every 3x3 stride-1 layer: its Winograd needs no pad limit).
+    for (const ConvLayer& L : kConvLayers)
+      if (L.R == 3 && L.stride == 1)
+        for (kc::ConvBackwardWeightPath p : {kc::ConvBackwardWeightPath::gemm, kc::ConvBackwardWeightPath::winograd})
+          add(std::string("conv2d_bwd_filter/") + L.name + nb + "/hand-" + kc::conv_backward_weight_path_name(p),
+              [=](benchmark::State& s) {
+                bench_conv(s, L, Pass::bwd_filter, N, false, FP::automatic, kc::ConvBackwardDataPath::automatic, p);
+              });
     for (const Upsample& U : kUpsamples)
       for (bool cd : {true, false}) {
         if (cd && !have_cudnn) continue;

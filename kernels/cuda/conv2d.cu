@@ -114,6 +114,19 @@ ConvBackwardDataPath backward_data_path(const ConvGeom& c, size_t elem_bytes) {
                                                                     : ConvBackwardDataPath::gemm;
 }
 
+ConvBackwardWeightPath backward_weight_path(const ConvGeom& c, size_t elem_bytes) {
+  const ConvBackwardWeightPath want = conv_backward_weight_path();
+  if (want == ConvBackwardWeightPath::gemm) return want;
+  if (want == ConvBackwardWeightPath::winograd) {
+    FCNLAB_CHECK(winograd_applies(c), "conv2d backward weight: Winograd F(3x3, 2x2) needs a 3x3 kernel at "
+                 "stride 1 and dilation 1, got ", c.R, "x", c.S, " at stride ", c.sh, "x", c.sw,
+                 " and dilation ", c.dh, "x", c.dw, " (FCNLAB_CONV_BACKWARD_WEIGHT=winograd); use gemm or auto");
+    return want;
+  }
+  return winograd_applies(c) && winograd_pays(c, elem_bytes) ? ConvBackwardWeightPath::winograd
+                                                             : ConvBackwardWeightPath::gemm;
+}
+
 template <class T, int KB>
 void launch_direct(const DirectGeom& d, const T* x, const T* w, const T* bias, T* y) {
   const ConvGeom& c = d.c;
@@ -153,6 +166,13 @@ ConvBackwardDataPath conv2d_backward_data_path_for(const Shape& dx, const Shape&
   const Shape dy{dx[0], w[0], conv_output_size(dx[2], static_cast<int>(w[2]), o.stride_h, o.pad_h, o.dilation_h),
                  conv_output_size(dx[3], static_cast<int>(w[3]), o.stride_w, o.pad_w, o.dilation_w)};
   return backward_data_path(geometry(dx, w, dy, o), dtype_size(dt));
+}
+
+ConvBackwardWeightPath conv2d_backward_weight_path_for(const Shape& x, const Shape& w,
+                                                       const Conv2dOptions& o, DType dt) {
+  const Shape dy{x[0], w[0], conv_output_size(x[2], static_cast<int>(w[2]), o.stride_h, o.pad_h, o.dilation_h),
+                 conv_output_size(x[3], static_cast<int>(w[3]), o.stride_w, o.pad_w, o.dilation_w)};
+  return backward_weight_path(geometry(x, w, dy, o), dtype_size(dt));
 }
 
 bool conv2d_backward_data_phased(const Conv2dOptions& o) {
@@ -218,6 +238,11 @@ void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, const
   const ConvGeom c = geometry(x, dw, dy, o);
   dispatch_floating(x.dtype(), "conv2d_backward_weight", [&](auto tag) {
     using T = decltype(tag);
+    if (c.K > 0 && c.Cg > 0 && c.N > 0 && c.P > 0 && c.Q > 0 &&
+        backward_weight_path(c, sizeof(T)) == ConvBackwardWeightPath::winograd) {
+      launch_winograd_weight<T>(c, x.data<T>(), dy.data<T>(), dw.data<T>());
+      return;
+    }
     const int crs = c.Cg * c.R * c.S;
     run_tiled_gemm<T>(c.G, c.Kg, crs, int64_t(c.N) * c.P * c.Q, BwdWeightGradRows<T>{dy.data<T>(), c},
                       BwdWeightImageCols<T>{x.data<T>(), c}, BwdWeightStore<T>{dw.data<T>(), crs, c.Kg});

@@ -179,4 +179,103 @@ FCNLAB_UNROLL
   }
 }
 
+// ---- weight gradient, F(3x3, 2x2): the same trilinear identity read the other way round.
+// F(2x2, 3x3) says sum_{i,j} u_i g_j d_{i+j} = sum_xi (A u)_xi (G g)_xi (B^T d)_xi for 2-vectors u,
+// 3-vectors g, 4-vectors d; so the 3 outputs z_j = sum_i u_i d_{i+j} (a filter gradient's taps,
+// u = 2 dy values, d = 4 inputs) are z = G^T [(A u) .* (B^T d)]. In 2D, per 2x2 tile of dy and
+// its 4x4 input patch (the forward's V, same origin):
+//     dw = G^T [ sum over tiles and images of (A dy A^T) .* (B^T d B) ] G
+// with A = (A^T)^T = [1 0; 1 1; 1 -1; 0 -1]. The sum is 16 x groups GEMMs reducing over tiles:
+//     M[xi, g] (Kg x Cg) = Y[xi, g] (Kg x T) * V[xi, g]^T (T x Cg)
+// Layouts: Y [16][K][T] (the dy transform, T fastest), V as the forward, M [16][K][Cg].
+
+// Y[xi][k][t] = (A dy A^T)[xi] for the 2x2 tile t of dy channel k (zero past P x Q).
+template <class T>
+__global__ void winograd_grad_kernel(const T* dy, T* yt, WinogradGeom wg) {
+  const ConvGeom& c = wg.c;
+  const int64_t total = int64_t(c.K) * wg.T;
+  const int per_image = wg.tiles_h * wg.tiles_w;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    const int k = static_cast<int>(i / wg.T);
+    const int64_t t = i - int64_t(k) * wg.T;
+    const int n = static_cast<int>(t / per_image), rem = static_cast<int>(t - int64_t(n) * per_image);
+    const int ty = rem / wg.tiles_w, tx = rem - ty * wg.tiles_w;
+    const int p0 = ty * kWinogradTile, q0 = tx * kWinogradTile;
+    const T* plane = dy + (int64_t(n) * c.K + k) * c.P * c.Q;
+    T u[2][2];
+FCNLAB_UNROLL
+    for (int r = 0; r < 2; ++r)
+FCNLAB_UNROLL
+      for (int s = 0; s < 2; ++s)
+        u[r][s] = p0 + r < c.P && q0 + s < c.Q ? plane[int64_t(p0 + r) * c.Q + q0 + s] : T(0);
+    T a[4][2];  // A u
+FCNLAB_UNROLL
+    for (int s = 0; s < 2; ++s) {
+      a[0][s] = u[0][s];
+      a[1][s] = u[0][s] + u[1][s];
+      a[2][s] = u[0][s] - u[1][s];
+      a[3][s] = -u[1][s];
+    }
+    const int64_t stride = int64_t(c.K) * wg.T;  // between consecutive xi
+    T* out = yt + i;
+FCNLAB_UNROLL
+    for (int r = 0; r < 4; ++r) {  // (A u) A^T
+      out[(r * 4 + 0) * stride] = a[r][0];
+      out[(r * 4 + 1) * stride] = a[r][0] + a[r][1];
+      out[(r * 4 + 2) * stride] = a[r][0] - a[r][1];
+      out[(r * 4 + 3) * stride] = -a[r][1];
+    }
+  }
+}
+
+// The weight-gradient GEMM's loaders: A row k of Y[gz] and B column cg of V[gz]^T, both
+// contiguous along the reduction (tiles).
+template <class T>
+struct WinogradTileRows {
+  const T* p;
+  int rows;  // rows per group (Kg for Y, Cg for V)
+  int64_t T_;
+  __device__ const T* row(int gz, int m) const { return p + (int64_t(gz) * rows + m) * T_; }
+  __device__ const T* col(int gz, int n) const { return row(gz, n); }
+  __device__ T load(const T* r, int k) const { return r[k]; }
+};
+
+// M[gz][k][cg], added to what is there when accumulating over passes of images.
+template <class T>
+struct WinogradWeightStore {
+  T* m;
+  int Kg, Cg;
+  bool accumulate;
+  __device__ void operator()(int gz, int k, int cg, T val) const {
+    T* p = m + (int64_t(gz) * Kg + k) * Cg + cg;
+    *p = accumulate ? *p + val : val;
+  }
+};
+
+// dw[k][cg] (3x3) = G^T M G: one thread per (k, cg).
+template <class T>
+__global__ void winograd_weight_output_kernel(const T* m, T* dw, int K, int Cg) {
+  const int64_t total = int64_t(K) * Cg;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    T b[3][4];  // G^T M
+FCNLAB_UNROLL
+    for (int s = 0; s < 4; ++s) {
+      const T m0 = m[(0 * 4 + s) * total + i], m1 = m[(1 * 4 + s) * total + i];
+      const T m2 = m[(2 * 4 + s) * total + i], m3 = m[(3 * 4 + s) * total + i];
+      b[0][s] = m0 + T(0.5) * (m1 + m2);
+      b[1][s] = T(0.5) * (m1 - m2);
+      b[2][s] = T(0.5) * (m1 + m2) + m3;
+    }
+    T* out = dw + i * 9;
+FCNLAB_UNROLL
+    for (int r = 0; r < 3; ++r) {  // (G^T M) G
+      out[r * 3 + 0] = b[r][0] + T(0.5) * (b[r][1] + b[r][2]);
+      out[r * 3 + 1] = T(0.5) * (b[r][1] - b[r][2]);
+      out[r * 3 + 2] = T(0.5) * (b[r][1] + b[r][2]) + b[r][3];
+    }
+  }
+}
+
 }  // namespace fcnlab::kernels::cuda

@@ -340,4 +340,27 @@ const char* conv_backward_data_path_name(ConvBackwardDataPath p) {
 ConvBackwardDataPath conv_backward_data_path() { return conv_backward_data_path_ref(); }
 void set_conv_backward_data_path(ConvBackwardDataPath p) { conv_backward_data_path_ref() = p; }
 
+namespace {
+ConvBackwardWeightPath initial_conv_backward_weight_path() {
+  const char* env = std::getenv("FCNLAB_CONV_BACKWARD_WEIGHT");
+  return env && *env ? parse_conv_backward_weight_path(env) : ConvBackwardWeightPath::automatic;
+}
+ConvBackwardWeightPath& conv_backward_weight_path_ref() {
+  static ConvBackwardWeightPath p = initial_conv_backward_weight_path();
+  return p;
+}
+}  // namespace
+
+ConvBackwardWeightPath parse_conv_backward_weight_path(const std::string& s) {
+  if (s == "auto") return ConvBackwardWeightPath::automatic;
+  if (s == "gemm") return ConvBackwardWeightPath::gemm;
+  if (s == "winograd") return ConvBackwardWeightPath::winograd;
+  FCNLAB_FAIL("FCNLAB_CONV_BACKWARD_WEIGHT '", s, "': expected auto, gemm or winograd");
+}
+const char* conv_backward_weight_path_name(ConvBackwardWeightPath p) {
+  return p == ConvBackwardWeightPath::gemm ? "gemm" : p == ConvBackwardWeightPath::winograd ? "winograd" : "auto";
+}
+ConvBackwardWeightPath conv_backward_weight_path() { return conv_backward_weight_path_ref(); }
+void set_conv_backward_weight_path(ConvBackwardWeightPath p) { conv_backward_weight_path_ref() = p; }
+
 }  // namespace fcnlab::kernels::cuda

@@ -27,7 +27,7 @@ void sum_of_squares_into(const Tensor& x, double& result);
 void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double beta, Tensor& c);
 
 // ---- conv2d.cu: implicit-GEMM convolution and its gradients; a direct forward kernel for
-// small reductions; Winograd F(2x2, 3x3) for the forward and data gradient of wide 3x3 layers
+// small reductions; Winograd for the forward and both gradients of wide 3x3 layers
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y,
                     const Conv2dOptions& o);
 void conv2d_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx, const Conv2dOptions& o);
@@ -50,6 +50,12 @@ ConvForwardPath conv2d_forward_path_for(const Shape& x, const Shape& w, const Co
 // gather, below). Forcing winograd on a shape it cannot run is an Error.
 ConvBackwardDataPath conv2d_backward_data_path_for(const Shape& dx, const Shape& w,
                                                    const Conv2dOptions& o, DType dt);
+// The kernel conv2d_backward_weight runs for x (N, C, H, W), w (K, C/G, R, S) under the current
+// conv_backward_weight_path(): automatic takes Winograd F(3x3, 2x2) by the forward's rule (3x3,
+// stride 1, dilation 1, Cg >= 64, Kg >= 64, f32, one image's workspace within a pass), otherwise the
+// implicit GEMM. Forcing winograd on another kernel shape is an Error.
+ConvBackwardWeightPath conv2d_backward_weight_path_for(const Shape& x, const Shape& w,
+                                                       const Conv2dOptions& o, DType dt);
 // True when conv2d_backward_data (also conv_transpose2d's forward) runs the phase-decomposed
 // GEMM for these options: a stride > 1 with dilation 1 and groups x stride_h x stride_w <= 4096;
 // otherwise it gathers every tap (the plain implicit GEMM).

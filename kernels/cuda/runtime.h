@@ -56,6 +56,13 @@ ConvBackwardDataPath conv_backward_data_path();
 void set_conv_backward_data_path(ConvBackwardDataPath p);
 ConvBackwardDataPath parse_conv_backward_data_path(const std::string& s);  // "auto" | "gemm" | "winograd"
 const char* conv_backward_data_path_name(ConvBackwardDataPath p);
+// The same for conv2d's weight gradient: automatic takes Winograd F(3x3, 2x2) by the forward's
+// rule (kernels.h conv2d_backward_weight_path_for); FCNLAB_CONV_BACKWARD_WEIGHT=auto|gemm|winograd.
+enum class ConvBackwardWeightPath { automatic, gemm, winograd };
+ConvBackwardWeightPath conv_backward_weight_path();
+void set_conv_backward_weight_path(ConvBackwardWeightPath p);
+ConvBackwardWeightPath parse_conv_backward_weight_path(const std::string& s);  // "auto" | "gemm" | "winograd"
+const char* conv_backward_weight_path_name(ConvBackwardWeightPath p);
 // The most workspace one Winograd pass may take (its transformed inputs and outputs, 16 values
 // per 2x2 output tile and channel): a batch runs in passes of as many whole images as fit, at
 // least one. Default 1 GiB; automatic routing leaves a layer whose single image exceeds it to the

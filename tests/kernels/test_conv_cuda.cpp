@@ -390,9 +390,43 @@ TEST_CASE("cuda conv2d backward data: Winograd on the adjoint filters is bit-exa
   }
 }
 
-TEST_CASE("cuda conv2d through autograd with Winograd forward and data gradient matches the CPU, f32 and f64") {
+struct BackwardWeightPathScope {
+  kernels::cuda::ConvBackwardWeightPath saved = kernels::cuda::conv_backward_weight_path();
+  explicit BackwardWeightPathScope(kernels::cuda::ConvBackwardWeightPath p) {
+    kernels::cuda::set_conv_backward_weight_path(p);
+  }
+  ~BackwardWeightPathScope() { kernels::cuda::set_conv_backward_weight_path(saved); }
+};
+
+TEST_CASE("cuda conv2d backward weight: Winograd F(3x3, 2x2) is bit-exact on small-integer data, in one pass and summed over passes of images") {
+  using kernels::cuda::ConvBackwardWeightPath;
+  BackwardWeightPathScope scope(ConvBackwardWeightPath::winograd);
+  for (DType dt : {DType::f32, DType::f64}) {
+    Generator g(35);
+    for (const ConvCase& c : kWinogradCases) {
+      CAPTURE(c.n); CAPTURE(c.c); CAPTURE(c.h); CAPTURE(c.w); CAPTURE(c.k); CAPTURE(c.o.groups);
+      CAPTURE(c.o.pad_h); CAPTURE(c.o.pad_w); INFO(dtype_name(dt));
+      Tensor x = small_ints({c.n, c.c, c.h, c.w}, g, dt);
+      const Shape ws{c.k, c.c / c.o.groups, c.r, c.s};
+      REQUIRE(kernels::cuda::conv2d_backward_weight_path_for(x.shape(), ws, c.o, dt) == ConvBackwardWeightPath::winograd);
+      Tensor dy = small_ints(out_shape(c), g, dt);
+      Tensor dw_ref = Tensor::empty(ws, dt);
+      kernels::cpu::conv2d_backward_weight(x, dy, dw_ref, c.o);
+      for (int64_t pass : {int64_t(1) << 30, int64_t(1)}) {
+        INFO("pass bytes: " << pass);
+        WinogradPassScope passes(pass);
+        Tensor dw = on_cuda_empty(ws, dt);
+        kernels::cuda::conv2d_backward_weight(x.to(Device::cuda()), dy.to(Device::cuda()), dw, c.o);
+        CHECK_CLOSE(dw.to(Device::cpu()), dw_ref, 0.0, 0.0);
+      }
+    }
+  }
+}
+
+TEST_CASE("cuda conv2d through autograd with Winograd forward and both gradients matches the CPU, f32 and f64") {
   ForwardPathScope fwd(kernels::cuda::ConvForwardPath::winograd);
   BackwardDataPathScope bwd(kernels::cuda::ConvBackwardDataPath::winograd);
+  BackwardWeightPathScope bww(kernels::cuda::ConvBackwardWeightPath::winograd);
   check_conv_autograd(kWinogradCases, 32);
 }
 
@@ -473,6 +507,30 @@ TEST_CASE("cuda conv2d forward path: automatic routes wide 3x3 stride-1 f32 laye
                          doctest::Contains("backward data: Winograd F(2x2, 3x3) needs a 3x3 kernel at stride 1, dilation 1 and pad <= 2"),
                          Error);
   }
+  // The weight gradient: the forward's rule.
+  using kernels::cuda::ConvBackwardWeightPath;
+  const auto bww = [](Shape x, Shape w, Conv2dOptions o, DType dt = DType::f32) {
+    return kernels::cuda::conv2d_backward_weight_path_for(x, w, o, dt);
+  };
+  {
+    BackwardWeightPathScope scope(ConvBackwardWeightPath::automatic);
+    CHECK(bww({1, 64, 698, 698}, {64, 64, 3, 3}, pad1) == ConvBackwardWeightPath::winograd);
+    CHECK(bww({8, 512, 44, 44}, {512, 512, 3, 3}, pad1) == ConvBackwardWeightPath::winograd);
+    CHECK(bww({1, 3, 500, 500}, {64, 3, 3, 3}, Conv2dOptions::make(1, 100)) == ConvBackwardWeightPath::gemm);
+    CHECK(bww({1, 64, 64, 64}, {64, 64, 3, 3}, pad1, DType::f64) == ConvBackwardWeightPath::gemm);
+    CHECK(bww({1, 64, 64, 64}, {64, 64, 3, 3}, Conv2dOptions::make(2, 1)) == ConvBackwardWeightPath::gemm);
+    CHECK(bww({1, 512, 22, 22}, {4096, 512, 7, 7}, Conv2dOptions::make(1, 0)) == ConvBackwardWeightPath::gemm);
+  }
+  {
+    BackwardWeightPathScope scope(ConvBackwardWeightPath::winograd);
+    CHECK(bww({1, 2, 8, 8}, {2, 2, 3, 3}, pad1, DType::f64) == ConvBackwardWeightPath::winograd);
+    CHECK_THROWS_WITH_AS(bww({1, 8, 16, 16}, {8, 8, 3, 3}, {1, 1, 2, 2, 2, 2, 1}),
+                         doctest::Contains("backward weight: Winograd F(3x3, 2x2) needs a 3x3 kernel at stride 1 and dilation 1"),
+                         Error);
+  }
+  CHECK(kernels::cuda::parse_conv_backward_weight_path("gemm") == ConvBackwardWeightPath::gemm);
+  CHECK_THROWS_WITH_AS(kernels::cuda::parse_conv_backward_weight_path("fft"),
+                       doctest::Contains("FCNLAB_CONV_BACKWARD_WEIGHT 'fft': expected auto, gemm or winograd"), Error);
   CHECK(kernels::cuda::parse_conv_backward_data_path("winograd") == ConvBackwardDataPath::winograd);
   CHECK_THROWS_WITH_AS(kernels::cuda::parse_conv_backward_data_path("direct"),
                        doctest::Contains("FCNLAB_CONV_BACKWARD_DATA 'direct': expected auto, gemm or winograd"), Error);
