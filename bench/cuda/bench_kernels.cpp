@@ -404,6 +404,14 @@ void register_all(const std::vector<int64_t>& batches) {
         add(std::string("conv_transpose2d/") + U.name + nb + (cd ? "/cudnn" : "/hand"),
             [=](benchmark::State& s) { bench_upsample(s, U, N, cd); });
       }
+  }
+  // The memory-bound ops at batch 1 move a few tens of MB, ~10 us at H200 bandwidth, where the
+  // launch and the last partial wave weigh; so they also run at batch 8 (cheap: microseconds per
+  // call), whatever --batches says, and the % of copy bandwidth is read at both.
+  std::vector<int64_t> mem_batches = batches;
+  if (std::find(mem_batches.begin(), mem_batches.end(), int64_t(8)) == mem_batches.end()) mem_batches.push_back(8);
+  for (int64_t N : mem_batches) {
+    const std::string nb = "/N" + std::to_string(N);
     const std::vector<std::pair<int64_t, int64_t>> pools = {{64, 698}, {128, 349}, {256, 175}, {512, 88}, {512, 44}};
     for (auto [C, H] : pools)
       add("max_pool2d/C" + std::to_string(C) + "_H" + std::to_string(H) + nb + "/hand",

@@ -1,5 +1,6 @@
 // softmax_dice_ladder — fcnlab-softmax-dice-ladder: every rung of the channel-softmax and Dice
-// ladders (bench/ladder) at FCN's output shape, 21 classes x 500 x 500 (batch --batch), each
+// ladders (bench/ladder) at FCN's output shape, 21 classes x 500 x 500 (batch 1 and 8, or
+// --batch N), each
 // first checked against the CPU reference (a rung that fails is reported FAIL and not timed),
 // then timed with CUDA events: median of --reps calls, each after L2 is flushed (a memset of twice
 // the L2 size, outside the timed span: the tensors are smaller than the H200's L2, so without it
@@ -10,6 +11,8 @@
 // issue's target for the shipped kernels: >= 70%). cuDNN's channel softmax (TF32 off) is the
 // library line for softmax; Dice has no library equivalent. fp32 throughout.
 // Built only when FCNLAB_GPU=cuda. Exit: 0 all rungs correct, 1 a rung failed its check, 77 no GPU.
+// At batch 1 an op moves ~42 MB, ~10 us at H200 bandwidth, where the launch and the last partial
+// wave weigh; batch 8 shows the kernels' streaming rate.
 // Usage: fcnlab-softmax-dice-ladder [--reps N] [--batch N]
 #include <algorithm>
 #include <cmath>
@@ -142,10 +145,11 @@ void print(const Row& r, double copy) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int reps = 20, batch = 1;
+  int reps = 20;
+  std::vector<int> batches = {1, 8};
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
-    else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) batch = std::max(1, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) batches = {std::max(1, std::atoi(argv[++i]))};
     else {
       std::fprintf(stderr, "fcnlab-softmax-dice-ladder: unknown argument '%s' (expected --reps N, --batch N)\n",
                    argv[i]);
@@ -160,8 +164,8 @@ int main(int argc, char** argv) {
   Timer tm;
   tm.reps = reps;
   const double copy = copy_gbps(tm);
-  std::printf("device: %s; fp32; cuDNN TF32 off; batch %d; median of %d calls, L2 flushed before each\n",
-              kc::device_description().c_str(), batch, reps);
+  std::printf("device: %s; fp32; cuDNN TF32 off; median of %d calls, L2 flushed before each\n",
+              kc::device_description().c_str(), reps);
   std::printf("device-to-device copy: %.0f GB/s (read + write, 256 MiB, best of 10): the %%copy yardstick\n", copy);
   std::printf("%-28s %-40s %10s %9s %7s %10s %8s\n", "op", "version", "ms", "GB/s", "%copy", "rel.err", "%cuDNN");
   int failures = 0;
@@ -171,103 +175,106 @@ int main(int argc, char** argv) {
     ++failures;
   };
 
-  // ---- channel softmax, (batch, 21, 500, 500)
-  {
-    const char* op = "softmax 21x500x500";
-    Generator g(5);
-    Tensor x = Tensor::uniform({batch, 21, 500, 500}, -4, 4, g);
-    Tensor ref = Tensor::empty(x.shape());
-    kernels::cpu::softmax_forward(x, ref);
-    Tensor xd = x.to(Device::cuda()), yd = Tensor::empty(x.shape(), DType::f32, Device::cuda());
-    const auto l = kernels::cpu::channel_layout(x);
-    const double bytes = 2.0 * double(x.nbytes());
-    double lib_ms = 0;
-    struct Rung { std::string name; std::function<void()> run; bool library; };
-    std::vector<Rung> rungs;
-#if defined(FCNLAB_WITH_CUDNN)
-    rungs.push_back({"cuDNN (CUDNN_SOFTMAX_ACCURATE, channel)", [&] { kernels::cudnn::softmax_forward(xd, yd); }, true});
-#endif
-    const unsigned blocks = kc::blocks_for(l.outer * l.inner, 256);
-    rungs.push_back({"v1 naive (3 reads, 2 exp)", [&] {
-                       FCNLAB_LAUNCH(ladder::softmax_v1_naive<float>, blocks, 256, 0, tm.st, xd.data<float>(), l.outer,
-                                     l.channels, l.inner, yd.data<float>());
-                     }, false});
-    rungs.push_back({"v2 online (2 reads, double exp)", [&] {
-                       FCNLAB_LAUNCH(ladder::softmax_v2_online<float>, blocks, 256, 0, tm.st, xd.data<float>(), l.outer,
-                                     l.channels, l.inner, yd.data<float>());
-                     }, false});
-    rungs.push_back({"v3 register column, 1 read (shipped)", [&] { kc::softmax_forward(xd, yd); }, false});
-    for (const Rung& r : rungs) {
-      r.run();
-      FCNLAB_CUDA_CHECK(cudaGetLastError());
-      kc::synchronize();
-      const double err = rel_max_err(yd.to(Device::cpu()), ref);
-      if (!(err <= 1e-5)) {
-        fail(op, r.name, err);
-        continue;
-      }
-      const double ms = tm.median_ms(r.run);
-      if (r.library) lib_ms = ms;
-      char pct[16] = "-";
-      if (r.library) std::snprintf(pct, sizeof pct, "100");
-      else if (lib_ms > 0) std::snprintf(pct, sizeof pct, "%.0f", 100.0 * lib_ms / ms);
-      print({op, r.name, ms, bytes / (ms * 1e-3) * 1e-9, err, pct}, copy);
-    }
-  }
-
-  // ---- soft Dice, per image: prob and target (batch, 21, 500, 500), groups = images
-  {
-    const char* op = "dice 21x500x500 per image";
-    Generator g(6);
-    Tensor p = Tensor::uniform({batch, 21, 500, 500}, 0, 1, g);
-    std::vector<float> tv(static_cast<size_t>(p.numel()));
-    for (float& e : tv) e = g.next_u32() % 10 < 3 ? 1.0f : 0.0f;  // a mask, 30% foreground
-    Tensor t = Tensor::from_vector<float>(tv, p.shape());
-    const int64_t G = batch, M = p.numel() / G;
-    Tensor ref = Tensor::empty({G, 3}, DType::f64), loss_ref = Tensor::empty({1});
-    kernels::cpu::dice_forward(p, t, 1.0, ref, loss_ref);
-    Tensor pd = p.to(Device::cuda()), td = t.to(Device::cuda());
-    Tensor stats = Tensor::empty({G, 3}, DType::f64, Device::cuda());
-    Tensor loss = Tensor::empty({1}, DType::f32, Device::cuda());
-    const unsigned B3 = kc::blocks_for(M, 256 * 4, 256);
-    Tensor partial = Tensor::empty({G, B3, 3}, DType::f64, Device::cuda());
-    const double bytes = 2.0 * double(p.nbytes());
-    struct Rung { std::string name; std::function<void()> run; bool checks_loss; };
-    const std::vector<Rung> rungs = {
-        {"v1 serial (1 thread per image)", [&] {
-           FCNLAB_LAUNCH(ladder::dice_v1_serial<float>, 1, 32, 0, tm.st, pd.data<float>(), td.data<float>(), G, M,
-                         stats.data<double>());
-         }, false},
-        {"v2 block tree (1 block per image)", [&] {
-           FCNLAB_LAUNCH(ladder::dice_v2_block_reduce<float>, static_cast<unsigned>(G), 256, 0, tm.st, pd.data<float>(),
-                         td.data<float>(), M, stats.data<double>());
-         }, false},
-        {"v3 multi-block, 2 launches", [&] {
-           FCNLAB_LAUNCH(ladder::dice_v3_partial<float>, dim3(B3, static_cast<unsigned>(G)), 256, 0, tm.st,
-                         pd.data<float>(), td.data<float>(), M, partial.data<double>());
-           FCNLAB_LAUNCH(ladder::dice_v3_finish, static_cast<unsigned>(G), 256, 0, tm.st, partial.data<double>(),
-                         static_cast<int>(B3), stats.data<double>());
-         }, false},
-        {"v4 one launch + loss (shipped)", [&] { kc::dice_forward(pd, td, 1.0, stats, loss); }, true},
-    };
-    for (const Rung& r : rungs) {
-      r.run();
-      FCNLAB_CUDA_CHECK(cudaGetLastError());
-      kc::synchronize();
-      double err = rel_max_err(stats.to(Device::cpu()), ref);
-      if (r.checks_loss) err = std::max(err, rel_max_err(loss.to(Device::cpu()), loss_ref));
-      if (!(err <= 1e-9 || (r.checks_loss && err <= 1e-6))) {
-        fail(op, r.name, err);
-        continue;
-      }
-      const double ms = tm.median_ms(r.run);
-      print({op, r.name, ms, bytes / (ms * 1e-3) * 1e-9, err, "-"}, copy);
-    }
-    // The whole op as training calls it (allocation, dispatch, the launch), for the record.
+  for (const int batch : batches) {
+    std::printf("-- batch %d\n", batch);
+    // ---- channel softmax, (batch, 21, 500, 500)
     {
-      NoGrad ng;
-      const double ms = tm.median_ms([&] { (void)dice_loss(pd, td); });
-      print({op, "dice_loss() op (engine call)", ms, bytes / (ms * 1e-3) * 1e-9, 0.0, "-"}, copy);
+      const char* op = "softmax 21x500x500";
+      Generator g(5);
+      Tensor x = Tensor::uniform({batch, 21, 500, 500}, -4, 4, g);
+      Tensor ref = Tensor::empty(x.shape());
+      kernels::cpu::softmax_forward(x, ref);
+      Tensor xd = x.to(Device::cuda()), yd = Tensor::empty(x.shape(), DType::f32, Device::cuda());
+      const auto l = kernels::cpu::channel_layout(x);
+      const double bytes = 2.0 * double(x.nbytes());
+      double lib_ms = 0;
+      struct Rung { std::string name; std::function<void()> run; bool library; };
+      std::vector<Rung> rungs;
+  #if defined(FCNLAB_WITH_CUDNN)
+      rungs.push_back({"cuDNN (CUDNN_SOFTMAX_ACCURATE, channel)", [&] { kernels::cudnn::softmax_forward(xd, yd); }, true});
+  #endif
+      const unsigned blocks = kc::blocks_for(l.outer * l.inner, 256);
+      rungs.push_back({"v1 naive (3 reads, 2 exp)", [&] {
+                         FCNLAB_LAUNCH(ladder::softmax_v1_naive<float>, blocks, 256, 0, tm.st, xd.data<float>(), l.outer,
+                                       l.channels, l.inner, yd.data<float>());
+                       }, false});
+      rungs.push_back({"v2 online (2 reads, double exp)", [&] {
+                         FCNLAB_LAUNCH(ladder::softmax_v2_online<float>, blocks, 256, 0, tm.st, xd.data<float>(), l.outer,
+                                       l.channels, l.inner, yd.data<float>());
+                       }, false});
+      rungs.push_back({"v3 register column, 1 read (shipped)", [&] { kc::softmax_forward(xd, yd); }, false});
+      for (const Rung& r : rungs) {
+        r.run();
+        FCNLAB_CUDA_CHECK(cudaGetLastError());
+        kc::synchronize();
+        const double err = rel_max_err(yd.to(Device::cpu()), ref);
+        if (!(err <= 1e-5)) {
+          fail(op, r.name, err);
+          continue;
+        }
+        const double ms = tm.median_ms(r.run);
+        if (r.library) lib_ms = ms;
+        char pct[16] = "-";
+        if (r.library) std::snprintf(pct, sizeof pct, "100");
+        else if (lib_ms > 0) std::snprintf(pct, sizeof pct, "%.0f", 100.0 * lib_ms / ms);
+        print({op, r.name, ms, bytes / (ms * 1e-3) * 1e-9, err, pct}, copy);
+      }
+    }
+
+    // ---- soft Dice, per image: prob and target (batch, 21, 500, 500), groups = images
+    {
+      const char* op = "dice 21x500x500 per image";
+      Generator g(6);
+      Tensor p = Tensor::uniform({batch, 21, 500, 500}, 0, 1, g);
+      std::vector<float> tv(static_cast<size_t>(p.numel()));
+      for (float& e : tv) e = g.next_u32() % 10 < 3 ? 1.0f : 0.0f;  // a mask, 30% foreground
+      Tensor t = Tensor::from_vector<float>(tv, p.shape());
+      const int64_t G = batch, M = p.numel() / G;
+      Tensor ref = Tensor::empty({G, 3}, DType::f64), loss_ref = Tensor::empty({1});
+      kernels::cpu::dice_forward(p, t, 1.0, ref, loss_ref);
+      Tensor pd = p.to(Device::cuda()), td = t.to(Device::cuda());
+      Tensor stats = Tensor::empty({G, 3}, DType::f64, Device::cuda());
+      Tensor loss = Tensor::empty({1}, DType::f32, Device::cuda());
+      const unsigned B3 = kc::blocks_for(M, 256 * 4, 256);
+      Tensor partial = Tensor::empty({G, B3, 3}, DType::f64, Device::cuda());
+      const double bytes = 2.0 * double(p.nbytes());
+      struct Rung { std::string name; std::function<void()> run; bool checks_loss; };
+      const std::vector<Rung> rungs = {
+          {"v1 serial (1 thread per image)", [&] {
+             FCNLAB_LAUNCH(ladder::dice_v1_serial<float>, 1, 32, 0, tm.st, pd.data<float>(), td.data<float>(), G, M,
+                           stats.data<double>());
+           }, false},
+          {"v2 block tree (1 block per image)", [&] {
+             FCNLAB_LAUNCH(ladder::dice_v2_block_reduce<float>, static_cast<unsigned>(G), 256, 0, tm.st, pd.data<float>(),
+                           td.data<float>(), M, stats.data<double>());
+           }, false},
+          {"v3 multi-block, 2 launches", [&] {
+             FCNLAB_LAUNCH(ladder::dice_v3_partial<float>, dim3(B3, static_cast<unsigned>(G)), 256, 0, tm.st,
+                           pd.data<float>(), td.data<float>(), M, partial.data<double>());
+             FCNLAB_LAUNCH(ladder::dice_v3_finish, static_cast<unsigned>(G), 256, 0, tm.st, partial.data<double>(),
+                           static_cast<int>(B3), stats.data<double>());
+           }, false},
+          {"v4 one launch + loss (shipped)", [&] { kc::dice_forward(pd, td, 1.0, stats, loss); }, true},
+      };
+      for (const Rung& r : rungs) {
+        r.run();
+        FCNLAB_CUDA_CHECK(cudaGetLastError());
+        kc::synchronize();
+        double err = rel_max_err(stats.to(Device::cpu()), ref);
+        if (r.checks_loss) err = std::max(err, rel_max_err(loss.to(Device::cpu()), loss_ref));
+        if (!(err <= 1e-9 || (r.checks_loss && err <= 1e-6))) {
+          fail(op, r.name, err);
+          continue;
+        }
+        const double ms = tm.median_ms(r.run);
+        print({op, r.name, ms, bytes / (ms * 1e-3) * 1e-9, err, "-"}, copy);
+      }
+      // The whole op as training calls it (allocation, dispatch, the launch), for the record.
+      {
+        NoGrad ng;
+        const double ms = tm.median_ms([&] { (void)dice_loss(pd, td); });
+        print({op, "dice_loss() op (engine call)", ms, bytes / (ms * 1e-3) * 1e-9, 0.0, "-"}, copy);
+      }
     }
   }
   if (failures) std::printf("%d rung(s) FAILED their check against the CPU reference\n", failures);
