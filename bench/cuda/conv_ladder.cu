@@ -3,16 +3,18 @@
 // 3x3 layers only) with CUDA events,
 // beside cuDNN (fp32, TF32 off) when the build has it. Each rung is checked against the engine's
 // shipped forward (kernels::cuda::conv2d_forward) on every shape; the table prints layer, version,
-// ms, TFLOP/s, max|err| and the rung's speed as % of cuDNN's. Built only when FCNLAB_GPU=cuda.
-// Usage: fcnlab-conv-ladder [--reps N] [--skip-naive]
+// ms, TFLOP/s, max|err| and the rung's speed as % of cuDNN's. Under simt (CI) it runs with
+// --smoke on tiny shapes: the checks and the table, not the times.
+// Usage: fcnlab-conv-ladder [--reps N] [--skip-naive] [--smoke]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <string>
 #include <vector>
 
-#include "bench/cuda/conv2d_ladder/ladder.h"
 #include "engine/ops.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/kernels.h"
@@ -20,6 +22,8 @@
 #if defined(FCNLAB_WITH_CUDNN)
 #include "kernels/cudnn/baseline.h"
 #endif
+// Last: under simt, simt.h's CUDA qualifier macros must not reach the standard headers.
+#include "bench/cuda/conv2d_ladder/ladder.h"
 
 using namespace fcnlab;
 
@@ -39,6 +43,12 @@ const Layer kLayers[] = {
     {"fc7", 4096, 16, 4096, 1, 0},     {"score", 4096, 16, 21, 1, 0},
 };
 
+// --smoke (CI, under simt): a few tiny shapes of the same kinds (3x3 with pad, 1x1, a larger
+// kernel), so every rung and the harness run in seconds on the CPU.
+const Layer kSmokeLayers[] = {
+    {"conv_a", 3, 12, 8, 3, 2}, {"conv_b", 8, 10, 70, 3, 1}, {"fc_a", 8, 7, 12, 5, 0}, {"score", 12, 5, 3, 1, 0},
+};
+
 int out_size(const Layer& l) { return l.h + 2 * l.pad - l.r + 1; }
 
 kernels::cuda::ConvGeom geom(const Layer& l) {
@@ -50,10 +60,16 @@ kernels::cuda::ConvGeom geom(const Layer& l) {
 
 int main(int argc, char** argv) {
   int reps = 10;
-  bool skip_naive = false;
+  bool skip_naive = false, smoke = false;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::atoi(argv[++i]);
-    if (!std::strcmp(argv[i], "--skip-naive")) skip_naive = true;
+    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--skip-naive")) skip_naive = true;
+    else if (!std::strcmp(argv[i], "--smoke")) smoke = true;
+    else {
+      std::fprintf(stderr, "fcnlab-conv-ladder: unknown argument '%s' (expected --reps N, --skip-naive, --smoke)\n",
+                   argv[i]);
+      return 2;
+    }
   }
   std::string why;
   if (!kernels::cuda::device_available(&why)) {
@@ -87,7 +103,9 @@ int main(int argc, char** argv) {
     return err;
   };
   int failures = 0;
-  for (const Layer& l : kLayers) {
+  const std::vector<Layer> layers = smoke ? std::vector<Layer>(std::begin(kSmokeLayers), std::end(kSmokeLayers))
+                                          : std::vector<Layer>(std::begin(kLayers), std::end(kLayers));
+  for (const Layer& l : layers) {
     const auto c = geom(l);
     const Conv2dOptions o = Conv2dOptions::make(1, l.pad);
     Generator g(1);

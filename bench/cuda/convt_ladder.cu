@@ -8,23 +8,26 @@
 // naive rungs cannot eat the time budget), with cuDNN's line (TF32 off) for comparison.
 // GFLOP/s counts the dense work the layer defines (2 * Cin * Cout/G * R * S * P * Q * N, as
 // Caffe executes it), so rungs that skip impossible taps show more than the machine's peak's share.
-// Built only when FCNLAB_GPU=cuda. Exit: 0 all rungs correct, 1 a rung failed its check, 77 no GPU.
-// Usage: fcnlab-convt-ladder [--reps N] [--batch N]
+// Under simt (CI) it runs with --smoke on tiny shapes: the checks and the table, not the times.
+// Exit: 0 all rungs correct, 1 a rung failed its check, 2 a bad argument, 77 no GPU.
+// Usage: fcnlab-convt-ladder [--reps N] [--batch N] [--smoke]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <vector>
 
-#include "bench/cuda/conv_transpose2d_ladder/ladder.h"
 #include "engine/ops.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/runtime.h"
 #if defined(FCNLAB_WITH_CUDNN)
 #include "kernels/cudnn/baseline.h"
 #endif
+// Last: under simt, simt.h's CUDA qualifier macros must not reach the standard headers.
+#include "bench/cuda/conv_transpose2d_ladder/ladder.h"
 
 using namespace fcnlab;
 
@@ -37,6 +40,12 @@ const Shape2 kShapes[] = {
     {"upscore16 32x32 s16 (FCN-16s)", 21, 34, 32, 16},
     {"upscore 63x63 s32 (FCN-AlexNet)", 21, 16, 63, 32},
     {"upscore 64x64 s32 (FCN-32s)", 21, 16, 64, 32},
+};
+
+// --smoke (CI, under simt): tiny shapes of the same kinds (stride 2 with a 4x4 kernel, a kernel
+// twice its stride, one that is not a multiple of it), so every rung runs in seconds on the CPU.
+const Shape2 kSmokeShapes[] = {
+    {"smoke 4x4 s2", 3, 4, 4, 2}, {"smoke 16x16 s8", 2, 3, 16, 8}, {"smoke 5x5 s3", 3, 4, 5, 3},
 };
 
 double max_abs(const Tensor& t) {
@@ -86,11 +95,14 @@ double time_ms(F fn, int reps, cudaStream_t st) {
 
 int main(int argc, char** argv) {
   int reps = 20, batch = 1;
+  bool smoke = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) batch = std::max(1, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--smoke")) smoke = true;
     else {
-      std::fprintf(stderr, "fcnlab-convt-ladder: unknown argument '%s' (expected --reps N, --batch N)\n", argv[i]);
+      std::fprintf(stderr, "fcnlab-convt-ladder: unknown argument '%s' (expected --reps N, --batch N, --smoke)\n",
+                   argv[i]);
       return 2;
     }
   }
@@ -104,7 +116,9 @@ int main(int argc, char** argv) {
   std::printf("%-34s %-24s %10s %10s %10s %8s\n", "layer", "version", "ms", "GFLOP/s", "rel.err", "%cuDNN");
   cudaStream_t st = kernels::cuda::stream();
   int failures = 0;
-  for (const Shape2& L : kShapes) {
+  const std::vector<Shape2> shapes = smoke ? std::vector<Shape2>(std::begin(kSmokeShapes), std::end(kSmokeShapes))
+                                           : std::vector<Shape2>(std::begin(kShapes), std::end(kShapes));
+  for (const Shape2& L : shapes) {
     const ConvTranspose2dOptions o = ConvTranspose2dOptions::make(L.stride, 0);
     Generator g(3);
     Tensor x = Tensor::uniform({batch, L.c, L.h_in, L.h_in}, -1, 1, g);
