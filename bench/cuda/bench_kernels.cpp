@@ -14,10 +14,15 @@
 // automatic choice, the one the engine ships. Conv TFLOP/s always count the direct
 // convolution's 2 x MACs, so Winograd's rate is an effective one (it does 2.25x fewer multiplies).
 // Kernels that are still stubs (kernels/cuda/pending.cu) report an error row, never a number.
-// Own flags (before Google Benchmark's): --batches=1,8  --iters=N (timed iterations, default 20).
+// Own flags (before Google Benchmark's): --batches=1,8  --iters=N (timed iterations, default 20)
+// --smoke (tiny shapes; CI runs it under simt to check the harness, the rows and the JSON).
 // Usage: fcnlab-bench --benchmark_out=bench.json --benchmark_out_format=json
 #include <benchmark/benchmark.h>
+#if defined(FCNLAB_GPU_SIMT)
+#include "kernels/simt/runtime.h"  // the runtime API on the CPU (smoke runs in CI)
+#else
 #include <cuda_runtime.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -47,6 +52,11 @@ namespace kc = fcnlab::kernels::cuda;
 namespace {
 
 int g_iters = 20;
+// --smoke (CI, under simt): every row at a tiny size (channels / 32, maps / 40), a 1 MiB copy for
+// the bandwidth and a 1 MiB L2 flush: it checks the harness, the rows and the JSON, not speed.
+bool g_smoke = false;
+int64_t ch(int64_t c) { return g_smoke && c > 4 ? std::max<int64_t>(2, c / 32) : c; }
+int64_t hw(int64_t h, int64_t at_least = 4) { return g_smoke ? std::max(at_least, h / 40) : h; }
 double g_copy_gbps = 0;                 // measured device-to-device copy bandwidth
 std::map<std::string, double> g_cudnn;  // shape key -> cuDNN seconds per call
 
@@ -59,10 +69,11 @@ struct L2Flush {
   void* p = nullptr;
   size_t bytes = 0;
   L2Flush() {
-    int dev = 0, l2 = 0;
+    int dev = 0;
+    cudaDeviceProp prop{};
     check(cudaGetDevice(&dev), "cudaGetDevice");
-    check(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, dev), "L2 size");
-    bytes = 2 * static_cast<size_t>(l2 > 0 ? l2 : (64 << 20));
+    check(cudaGetDeviceProperties(&prop, dev), "cudaGetDeviceProperties");
+    bytes = g_smoke ? size_t(1) << 20 : 2 * static_cast<size_t>(prop.l2CacheSize > 0 ? prop.l2CacheSize : (64 << 20));
     check(cudaMalloc(&p, bytes), "cudaMalloc(L2 flush)");
   }
   void operator()() { check(cudaMemsetAsync(p, static_cast<int>(bytes & 0xff), bytes, kc::stream()), "flush"); }
@@ -209,6 +220,7 @@ void bench_conv(benchmark::State& state, ConvLayer L, Pass pass, int64_t N, bool
   ForwardPathScope scope(path);
   BackwardDataPathScope bwd_scope(bwd_path);
   BackwardWeightPathScope bww_scope(bww_path);
+  L.C = ch(L.C), L.K = ch(L.K), L.H = hw(L.H, L.R + 1);
   const Conv2dOptions o = Conv2dOptions::make(L.stride, L.pad);
   const int64_t P = conv_output_size(L.H, L.R, L.stride, L.pad, 1);
   Tensor x = rand_cuda({N, L.C, L.H, L.H}, -1, 1, 1), w = rand_cuda({L.K, L.C, L.R, L.R}, -0.1, 0.1, 2);
@@ -255,6 +267,7 @@ void bench_conv(benchmark::State& state, ConvLayer L, Pass pass, int64_t N, bool
 }
 
 void bench_upsample(benchmark::State& state, Upsample U, int64_t N, bool use_cudnn) {
+  U.C = ch(U.C), U.H_in = hw(U.H_in, 2);
   const Conv2dOptions o = Conv2dOptions::make(U.stride, 0);
   const int64_t H_out = (U.H_in - 1) * U.stride + U.R;
   Tensor in = rand_cuda({N, U.C, U.H_in, U.H_in}, -1, 1, 5), w = rand_cuda({U.C, U.C, U.R, U.R}, -0.1, 0.1, 6);
@@ -276,7 +289,8 @@ void bench_upsample(benchmark::State& state, Upsample U, int64_t N, bool use_cud
 }
 
 void bench_softmax(benchmark::State& state, int64_t N, bool use_cudnn) {
-  Tensor x = rand_cuda({N, 21, 500, 500}, -4, 4, 7);
+  const int64_t S = hw(500);
+  Tensor x = rand_cuda({N, 21, S, S}, -4, 4, 7);
   Tensor y = Tensor::empty(x.shape(), DType::f32, Device::cuda());
   std::function<void()> fn = [&] { kc::softmax_forward(x, y); };
 #if defined(FCNLAB_WITH_CUDNN)
@@ -286,6 +300,7 @@ void bench_softmax(benchmark::State& state, int64_t N, bool use_cudnn) {
 }
 
 void bench_max_pool(benchmark::State& state, int64_t C, int64_t H, int64_t N) {
+  C = ch(C), H = hw(H);
   Tensor x = rand_cuda({N, C, H, H}, -1, 1, 8);
   NoGrad ng;
   const MaxPool2dOptions o = MaxPool2dOptions::make(2, 2, 0, true);
@@ -297,9 +312,10 @@ void bench_max_pool(benchmark::State& state, int64_t C, int64_t H, int64_t N) {
 }
 
 void bench_cross_entropy(benchmark::State& state, int64_t N) {
-  Tensor logits = rand_cuda({N, 21, 500, 500}, -4, 4, 9);
+  const int64_t S = hw(500);
+  Tensor logits = rand_cuda({N, 21, S, S}, -4, 4, 9);
   Generator gen(10);  // classes 0..20, as VOC's 21
-  Tensor target = Tensor::uniform({N, 500, 500}, 0, 20.999, gen).to(DType::i32).to(Device::cuda());
+  Tensor target = Tensor::uniform({N, S, S}, 0, 20.999, gen).to(DType::i32).to(Device::cuda());
   NoGrad ng;
   const double bytes = double(logits.nbytes() + target.nbytes());
   report(state, run_timed(state, [&] { benchmark::DoNotOptimize(cross_entropy(logits, target).raw_data()); }),
@@ -307,8 +323,9 @@ void bench_cross_entropy(benchmark::State& state, int64_t N) {
 }
 
 void bench_dice(benchmark::State& state, int64_t N) {
-  Tensor prob = rand_cuda({N, 21, 500, 500}, 0, 1, 11);
-  Tensor target = rand_cuda({N, 21, 500, 500}, 0, 1, 12);  // timing only: values need not be 0/1
+  const int64_t S = hw(500);
+  Tensor prob = rand_cuda({N, 21, S, S}, 0, 1, 11);
+  Tensor target = rand_cuda({N, 21, S, S}, 0, 1, 12);  // timing only: values need not be 0/1
   NoGrad ng;
   const double bytes = double(prob.nbytes() + target.nbytes());
   report(state, run_timed(state, [&] { benchmark::DoNotOptimize(dice_loss(prob, target).raw_data()); }),
@@ -317,7 +334,7 @@ void bench_dice(benchmark::State& state, int64_t N) {
 
 // Device-to-device copy of 256 MiB, best of 10: the bandwidth memory-bound kernels are judged by.
 double measure_copy_gbps() {
-  const size_t bytes = size_t(256) << 20;
+  const size_t bytes = size_t(g_smoke ? 1 : 256) << 20;
   void *a = nullptr, *b = nullptr;
   check(cudaMalloc(&a, bytes), "cudaMalloc");
   check(cudaMalloc(&b, bytes), "cudaMalloc");
@@ -326,7 +343,8 @@ double measure_copy_gbps() {
   cudaEventCreate(&e);
   float best = 1e30f;
   // ~2 s of copies first: clocks take seconds to settle from idle (CUTLASS methodology notes).
-  for (int i = 0; i < 15000; ++i) check(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, kc::stream()), "warm-up");
+  for (int i = 0; i < (g_smoke ? 3 : 15000); ++i)
+    check(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, kc::stream()), "warm-up");
   check(cudaStreamSynchronize(kc::stream()), "cudaStreamSynchronize");
   for (int i = 0; i < 12; ++i) {
     cudaEventRecord(s, kc::stream());
@@ -438,6 +456,8 @@ int main(int argc, char** argv) {
       for (std::string tok; std::getline(ss, tok, ',');) batches.push_back(std::stoll(tok));
     } else if (std::strncmp(argv[i], "--iters=", 8) == 0) {
       g_iters = std::max(1, std::atoi(argv[i] + 8));
+    } else if (std::strcmp(argv[i], "--smoke") == 0) {
+      g_smoke = true;
     } else {
       rest.push_back(argv[i]);
     }
@@ -458,6 +478,7 @@ int main(int argc, char** argv) {
   }
   g_copy_gbps = measure_copy_gbps();
   benchmark::AddCustomContext("device", kc::device_description());
+  if (g_smoke) benchmark::AddCustomContext("mode", "--smoke: tiny shapes, times mean nothing");
   benchmark::AddCustomContext("precision", "fp32 both sides; TF32 off unless FCNLAB_TF32=1 (cuDNN/cuBLAS only)");
 #if defined(FCNLAB_WITH_CUDNN)
   benchmark::AddCustomContext("library", fcnlab::kernels::cudnn::version_string());
