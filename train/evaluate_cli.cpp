@@ -137,7 +137,7 @@ std::vector<InferenceInput> dataset_inputs(const std::string& data_dir, const st
   FCNLAB_CHECK(!recs.empty(), data_dir, ": split '", split, "' holds no images");
   std::vector<InferenceInput> inputs;
   for (const data::SiimRecord& r : recs)
-    inputs.push_back({fs::path(r.file).stem().string(), ds.image_path(r), ds.mask_path(r)});
+    inputs.push_back({fs::path(r.file).stem().string(), ds.image_path(r), ds.mask_path(r), {}});
   return inputs;
 }
 
