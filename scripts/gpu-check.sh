@@ -5,7 +5,7 @@
 # device properties (never changes clocks or any setting), runs the gpu-labelled tests,
 # fcnlab-bench, fcnlab-paper-table (FCN forward times, hand kernels and cuDNN, beside the paper's
 # K40c and the device floor; an FCN-8s training step), the kernel ladders (conv2d,
-# conv_transpose2d), bench/pytorch_reference.py when torch with CUDA is importable (it usually is
+# conv_transpose2d, softmax/Dice), bench/pytorch_reference.py when torch with CUDA is importable (it usually is
 # not: no package registry there; then it says so), and compute-sanitizer (memcheck, racecheck,
 # synccheck) on a few kernel test cases (last, so the time budget trims it first). A copy of the
 # results goes to $OUT/results/DATE-DEVICE/ (README.md with date, device, driver, clocks as

@@ -194,32 +194,19 @@ const std::vector<Upsample> kUpsamples = {{"upscore32_64x64_s32", 21, 16, 64, 32
 enum class Pass { fwd, bwd_data, bwd_filter };
 const char* pass_name(Pass p) { return p == Pass::fwd ? "fwd" : p == Pass::bwd_data ? "bwd_data" : "bwd_filter"; }
 
-// Sets conv2d's forward path for one benchmark, restoring the previous one after.
-struct ForwardPathScope {
-  kc::ConvForwardPath saved = kc::conv_forward_path();
-  explicit ForwardPathScope(kc::ConvForwardPath p) { kc::set_conv_forward_path(p); }
-  ~ForwardPathScope() { kc::set_conv_forward_path(saved); }
-};
-
-struct BackwardDataPathScope {
-  kc::ConvBackwardDataPath saved = kc::conv_backward_data_path();
-  explicit BackwardDataPathScope(kc::ConvBackwardDataPath p) { kc::set_conv_backward_data_path(p); }
-  ~BackwardDataPathScope() { kc::set_conv_backward_data_path(saved); }
-};
-
-struct BackwardWeightPathScope {
-  kc::ConvBackwardWeightPath saved = kc::conv_backward_weight_path();
-  explicit BackwardWeightPathScope(kc::ConvBackwardWeightPath p) { kc::set_conv_backward_weight_path(p); }
-  ~BackwardWeightPathScope() { kc::set_conv_backward_weight_path(saved); }
-};
+// Each forced kernel for one benchmark, restoring the previous choice after.
+template <class E>
+using Scoped = kc::ScopedSwitch<E>;
 
 void bench_conv(benchmark::State& state, ConvLayer L, Pass pass, int64_t N, bool use_cudnn,
                 kc::ConvForwardPath path = kc::ConvForwardPath::automatic,
                 kc::ConvBackwardDataPath bwd_path = kc::ConvBackwardDataPath::automatic,
                 kc::ConvBackwardWeightPath bww_path = kc::ConvBackwardWeightPath::automatic) {
-  ForwardPathScope scope(path);
-  BackwardDataPathScope bwd_scope(bwd_path);
-  BackwardWeightPathScope bww_scope(bww_path);
+  const Scoped<kc::ConvForwardPath> fwd_scope(kc::conv_forward_path, kc::set_conv_forward_path, path);
+  const Scoped<kc::ConvBackwardDataPath> bwd_scope(kc::conv_backward_data_path, kc::set_conv_backward_data_path,
+                                                   bwd_path);
+  const Scoped<kc::ConvBackwardWeightPath> bww_scope(kc::conv_backward_weight_path,
+                                                     kc::set_conv_backward_weight_path, bww_path);
   L.C = ch(L.C), L.K = ch(L.K), L.H = hw(L.H, L.R + 1);
   const Conv2dOptions o = Conv2dOptions::make(L.stride, L.pad);
   const int64_t P = conv_output_size(L.H, L.R, L.stride, L.pad, 1);

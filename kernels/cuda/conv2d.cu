@@ -27,6 +27,11 @@ ConvGeom geometry(const Shape& x, const Shape& w, const Shape& y, const Conv2dOp
   c.dh = o.dilation_h, c.dw = o.dilation_w;
   return c;
 }
+// y's shape for x (N, C, H, W) and w (K, C/G, R, S) (the *_path_for queries have no y).
+Shape output_shape(const Shape& x, const Shape& w, const Conv2dOptions& o) {
+  return {x[0], w[0], conv_output_size(x[2], static_cast<int>(w[2]), o.stride_h, o.pad_h, o.dilation_h),
+          conv_output_size(x[3], static_cast<int>(w[3]), o.stride_w, o.pad_w, o.dilation_w)};
+}
 ConvGeom geometry(const Tensor& x, const Tensor& w, const Tensor& y, const Conv2dOptions& o) {
   return geometry(x.shape(), w.shape(), y.shape(), o);
 }
@@ -55,6 +60,11 @@ DirectGeom direct_geometry(const ConvGeom& c, size_t elem_bytes) {
 
 size_t direct_stage_bytes(const DirectGeom& d, size_t elem_bytes) {
   return size_t(d.cb) * (size_t(d.th) * d.tw + size_t(direct_kb(d.c.Kg)) * d.c.R * d.c.S) * elem_bytes;
+}
+
+int64_t& winograd_pass_bytes_ref() {
+  static int64_t bytes = int64_t(1) << 30;
+  return bytes;
 }
 
 // The automatic rule's second half (the kernel shape already qualifies): f32, at least 64
@@ -142,12 +152,6 @@ void launch_direct(const DirectGeom& d, const T* x, const T* w, const T* bias, T
 
 }  // namespace
 
-namespace {
-int64_t& winograd_pass_bytes_ref() {
-  static int64_t bytes = int64_t(1) << 30;
-  return bytes;
-}
-}  // namespace
 int64_t winograd_pass_bytes() { return winograd_pass_bytes_ref(); }
 void set_winograd_pass_bytes(int64_t bytes) {
   FCNLAB_CHECK(bytes > 0, "winograd pass bytes must be > 0, got ", bytes);
@@ -156,23 +160,17 @@ void set_winograd_pass_bytes(int64_t bytes) {
 
 ConvForwardPath conv2d_forward_path_for(const Shape& x, const Shape& w, const Conv2dOptions& o,
                                         DType dt) {
-  const Shape y{x[0], w[0], conv_output_size(x[2], static_cast<int>(w[2]), o.stride_h, o.pad_h, o.dilation_h),
-                conv_output_size(x[3], static_cast<int>(w[3]), o.stride_w, o.pad_w, o.dilation_w)};
-  return forward_path(geometry(x, w, y, o), dtype_size(dt));
+  return forward_path(geometry(x, w, output_shape(x, w, o), o), dtype_size(dt));
 }
 
 ConvBackwardDataPath conv2d_backward_data_path_for(const Shape& dx, const Shape& w,
                                                    const Conv2dOptions& o, DType dt) {
-  const Shape dy{dx[0], w[0], conv_output_size(dx[2], static_cast<int>(w[2]), o.stride_h, o.pad_h, o.dilation_h),
-                 conv_output_size(dx[3], static_cast<int>(w[3]), o.stride_w, o.pad_w, o.dilation_w)};
-  return backward_data_path(geometry(dx, w, dy, o), dtype_size(dt));
+  return backward_data_path(geometry(dx, w, output_shape(dx, w, o), o), dtype_size(dt));
 }
 
 ConvBackwardWeightPath conv2d_backward_weight_path_for(const Shape& x, const Shape& w,
                                                        const Conv2dOptions& o, DType dt) {
-  const Shape dy{x[0], w[0], conv_output_size(x[2], static_cast<int>(w[2]), o.stride_h, o.pad_h, o.dilation_h),
-                 conv_output_size(x[3], static_cast<int>(w[3]), o.stride_w, o.pad_w, o.dilation_w)};
-  return backward_weight_path(geometry(x, w, dy, o), dtype_size(dt));
+  return backward_weight_path(geometry(x, w, output_shape(x, w, o), o), dtype_size(dt));
 }
 
 bool conv2d_backward_data_phased(const Conv2dOptions& o) {

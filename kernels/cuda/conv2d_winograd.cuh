@@ -38,6 +38,17 @@ struct WinogradGeom {
   int64_t T;       // c.N * tiles_h * tiles_w
 };
 
+// Image and tile row / column of tile index t (images outermost, then rows, then columns).
+struct TilePos {
+  int n, ty, tx;
+};
+__device__ __forceinline__ TilePos tile_position(int64_t t, const WinogradGeom& wg) {
+  const int per_image = wg.tiles_h * wg.tiles_w;
+  const int n = static_cast<int>(t / per_image), rem = static_cast<int>(t - int64_t(n) * per_image);
+  const int ty = rem / wg.tiles_w;
+  return {n, ty, rem - ty * wg.tiles_w};
+}
+
 // U[xi][k][cg] = (G g G^T)[xi] for filter k, channel cg: one thread per (k, cg).
 // Adjoint (backward data, dx = the correlation of dy with the flipped, transposed filters): filter
 // k of the transform is input channel k of w, its channel cg is w's filter cg of the same group,
@@ -81,15 +92,12 @@ template <class T>
 __global__ void winograd_input_kernel(const T* x, T* v, WinogradGeom wg) {
   const ConvGeom& c = wg.c;
   const int64_t total = int64_t(c.C) * wg.T;
-  const int per_image = wg.tiles_h * wg.tiles_w;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
        i += int64_t(gridDim.x) * blockDim.x) {
     const int ch = static_cast<int>(i / wg.T);
-    const int64_t t = i - int64_t(ch) * wg.T;
-    const int n = static_cast<int>(t / per_image), rem = static_cast<int>(t - int64_t(n) * per_image);
-    const int ty = rem / wg.tiles_w, tx = rem - ty * wg.tiles_w;
-    const int h0 = ty * kWinogradTile - c.ph, w0 = tx * kWinogradTile - c.pw;
-    const T* plane = x + (int64_t(n) * c.C + ch) * c.H * c.W;
+    const TilePos tp = tile_position(i - int64_t(ch) * wg.T, wg);
+    const int h0 = tp.ty * kWinogradTile - c.ph, w0 = tp.tx * kWinogradTile - c.pw;
+    const T* plane = x + (int64_t(tp.n) * c.C + ch) * c.H * c.W;
     T d[4][4];
 FCNLAB_UNROLL
     for (int r = 0; r < 4; ++r) {
@@ -148,13 +156,10 @@ template <class T>
 __global__ void winograd_output_kernel(const T* m, const T* bias, T* y, WinogradGeom wg) {
   const ConvGeom& c = wg.c;
   const int64_t total = int64_t(c.K) * wg.T;
-  const int per_image = wg.tiles_h * wg.tiles_w;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
        i += int64_t(gridDim.x) * blockDim.x) {
     const int k = static_cast<int>(i / wg.T);
-    const int64_t t = i - int64_t(k) * wg.T;
-    const int n = static_cast<int>(t / per_image), rem = static_cast<int>(t - int64_t(n) * per_image);
-    const int ty = rem / wg.tiles_w, tx = rem - ty * wg.tiles_w;
+    const TilePos tp = tile_position(i - int64_t(k) * wg.T, wg);
     const int64_t stride = int64_t(c.K) * wg.T;  // between consecutive xi
     T a[2][4];  // A^T M
 FCNLAB_UNROLL
@@ -165,14 +170,14 @@ FCNLAB_UNROLL
       a[1][s] = m1 - m2 - m3;
     }
     const T b = bias ? bias[k] : T(0);
-    T* out = y + (int64_t(n) * c.K + k) * c.P * c.Q;
+    T* out = y + (int64_t(tp.n) * c.K + k) * c.P * c.Q;
 FCNLAB_UNROLL
     for (int r = 0; r < 2; ++r) {  // (A^T M) A
-      const int p = ty * kWinogradTile + r;
+      const int p = tp.ty * kWinogradTile + r;
       if (p >= c.P) continue;
       const T o0 = a[r][0] + a[r][1] + a[r][2];
       const T o1 = a[r][1] - a[r][2] - a[r][3];
-      const int q = tx * kWinogradTile;
+      const int q = tp.tx * kWinogradTile;
       out[int64_t(p) * c.Q + q] = bias ? o0 + b : o0;
       if (q + 1 < c.Q) out[int64_t(p) * c.Q + q + 1] = bias ? o1 + b : o1;
     }
@@ -194,15 +199,12 @@ template <class T>
 __global__ void winograd_grad_kernel(const T* dy, T* yt, WinogradGeom wg) {
   const ConvGeom& c = wg.c;
   const int64_t total = int64_t(c.K) * wg.T;
-  const int per_image = wg.tiles_h * wg.tiles_w;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
        i += int64_t(gridDim.x) * blockDim.x) {
     const int k = static_cast<int>(i / wg.T);
-    const int64_t t = i - int64_t(k) * wg.T;
-    const int n = static_cast<int>(t / per_image), rem = static_cast<int>(t - int64_t(n) * per_image);
-    const int ty = rem / wg.tiles_w, tx = rem - ty * wg.tiles_w;
-    const int p0 = ty * kWinogradTile, q0 = tx * kWinogradTile;
-    const T* plane = dy + (int64_t(n) * c.K + k) * c.P * c.Q;
+    const TilePos tp = tile_position(i - int64_t(k) * wg.T, wg);
+    const int p0 = tp.ty * kWinogradTile, q0 = tp.tx * kWinogradTile;
+    const T* plane = dy + (int64_t(tp.n) * c.K + k) * c.P * c.Q;
     T u[2][2];
 FCNLAB_UNROLL
     for (int r = 0; r < 2; ++r)

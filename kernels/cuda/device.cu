@@ -263,13 +263,28 @@ bool is_pinned_host(const void* p, size_t nbytes) { return pinned_host().contain
 void empty_cache() { caching_allocator().empty_cache(); }
 
 namespace {
-KernelSource initial_kernel_source() {
-  const char* env = std::getenv("FCNLAB_KERNELS");
-  return env && *env ? parse_kernel_source(env) : KernelSource::hand;
+// One run-time switch: its value starts from the environment variable `var` (parsed, so a bad
+// value is an Error naming it) or `fallback`, and set_* changes it.
+template <class E>
+E& env_switch(const char* var, E (*parse)(const std::string&), E fallback) {
+  static E value = [&] {
+    const char* env = std::getenv(var);
+    return env && *env ? parse(env) : fallback;
+  }();
+  return value;
 }
 KernelSource& kernel_source_ref() {
-  static KernelSource s = initial_kernel_source();
-  return s;
+  return env_switch("FCNLAB_KERNELS", parse_kernel_source, KernelSource::hand);
+}
+ConvForwardPath& conv_forward_path_ref() {
+  return env_switch("FCNLAB_CONV_FORWARD", parse_conv_forward_path, ConvForwardPath::automatic);
+}
+ConvBackwardDataPath& conv_backward_data_path_ref() {
+  return env_switch("FCNLAB_CONV_BACKWARD_DATA", parse_conv_backward_data_path, ConvBackwardDataPath::automatic);
+}
+ConvBackwardWeightPath& conv_backward_weight_path_ref() {
+  return env_switch("FCNLAB_CONV_BACKWARD_WEIGHT", parse_conv_backward_weight_path,
+                    ConvBackwardWeightPath::automatic);
 }
 }  // namespace
 
@@ -286,17 +301,6 @@ void set_kernel_source(KernelSource s) {
 #endif
   kernel_source_ref() = s;
 }
-
-namespace {
-ConvForwardPath initial_conv_forward_path() {
-  const char* env = std::getenv("FCNLAB_CONV_FORWARD");
-  return env && *env ? parse_conv_forward_path(env) : ConvForwardPath::automatic;
-}
-ConvForwardPath& conv_forward_path_ref() {
-  static ConvForwardPath p = initial_conv_forward_path();
-  return p;
-}
-}  // namespace
 
 ConvForwardPath parse_conv_forward_path(const std::string& s) {
   if (s == "auto") return ConvForwardPath::automatic;
@@ -317,17 +321,6 @@ const char* conv_forward_path_name(ConvForwardPath p) {
 ConvForwardPath conv_forward_path() { return conv_forward_path_ref(); }
 void set_conv_forward_path(ConvForwardPath p) { conv_forward_path_ref() = p; }
 
-namespace {
-ConvBackwardDataPath initial_conv_backward_data_path() {
-  const char* env = std::getenv("FCNLAB_CONV_BACKWARD_DATA");
-  return env && *env ? parse_conv_backward_data_path(env) : ConvBackwardDataPath::automatic;
-}
-ConvBackwardDataPath& conv_backward_data_path_ref() {
-  static ConvBackwardDataPath p = initial_conv_backward_data_path();
-  return p;
-}
-}  // namespace
-
 ConvBackwardDataPath parse_conv_backward_data_path(const std::string& s) {
   if (s == "auto") return ConvBackwardDataPath::automatic;
   if (s == "gemm") return ConvBackwardDataPath::gemm;
@@ -339,17 +332,6 @@ const char* conv_backward_data_path_name(ConvBackwardDataPath p) {
 }
 ConvBackwardDataPath conv_backward_data_path() { return conv_backward_data_path_ref(); }
 void set_conv_backward_data_path(ConvBackwardDataPath p) { conv_backward_data_path_ref() = p; }
-
-namespace {
-ConvBackwardWeightPath initial_conv_backward_weight_path() {
-  const char* env = std::getenv("FCNLAB_CONV_BACKWARD_WEIGHT");
-  return env && *env ? parse_conv_backward_weight_path(env) : ConvBackwardWeightPath::automatic;
-}
-ConvBackwardWeightPath& conv_backward_weight_path_ref() {
-  static ConvBackwardWeightPath p = initial_conv_backward_weight_path();
-  return p;
-}
-}  // namespace
 
 ConvBackwardWeightPath parse_conv_backward_weight_path(const std::string& s) {
   if (s == "auto") return ConvBackwardWeightPath::automatic;

@@ -63,6 +63,20 @@ ConvBackwardWeightPath conv_backward_weight_path();
 void set_conv_backward_weight_path(ConvBackwardWeightPath p);
 ConvBackwardWeightPath parse_conv_backward_weight_path(const std::string& s);  // "auto" | "gemm" | "winograd"
 const char* conv_backward_weight_path_name(ConvBackwardWeightPath p);
+// Sets one of the switches above for a scope and restores the previous value after (tests and
+// benchmarks): ScopedSwitch s(conv_forward_path, set_conv_forward_path, ConvForwardPath::winograd);
+template <class E>
+class ScopedSwitch {
+ public:
+  ScopedSwitch(E (*get)(), void (*set)(E), E value) : set_(set), saved_(get()) { set(value); }
+  ~ScopedSwitch() { set_(saved_); }
+  ScopedSwitch(const ScopedSwitch&) = delete;
+  ScopedSwitch& operator=(const ScopedSwitch&) = delete;
+
+ private:
+  void (*set_)(E);
+  E saved_;
+};
 // The most workspace one Winograd pass may take (its transformed inputs and outputs, 16 values
 // per 2x2 output tile and channel): a batch runs in passes of as many whole images as fit, at
 // least one. Default 1 GiB; automatic routing leaves a layer whose single image exceeds it to the

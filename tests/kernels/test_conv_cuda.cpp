@@ -189,11 +189,22 @@ TEST_CASE("cuda linear and matmul run through the tiled gemm and match the CPU")
 
 namespace {
 
-// Forces conv2d's forward path for one scope, restoring the previous setting after.
-struct ForwardPathScope {
-  kernels::cuda::ConvForwardPath saved = kernels::cuda::conv_forward_path();
-  explicit ForwardPathScope(kernels::cuda::ConvForwardPath p) { kernels::cuda::set_conv_forward_path(p); }
-  ~ForwardPathScope() { kernels::cuda::set_conv_forward_path(saved); }
+// Force one kernel of a conv pass (or the Winograd pass size) for a scope (runtime.h ScopedSwitch).
+struct ForwardPathScope : kernels::cuda::ScopedSwitch<kernels::cuda::ConvForwardPath> {
+  explicit ForwardPathScope(kernels::cuda::ConvForwardPath p)
+      : ScopedSwitch(kernels::cuda::conv_forward_path, kernels::cuda::set_conv_forward_path, p) {}
+};
+struct BackwardDataPathScope : kernels::cuda::ScopedSwitch<kernels::cuda::ConvBackwardDataPath> {
+  explicit BackwardDataPathScope(kernels::cuda::ConvBackwardDataPath p)
+      : ScopedSwitch(kernels::cuda::conv_backward_data_path, kernels::cuda::set_conv_backward_data_path, p) {}
+};
+struct BackwardWeightPathScope : kernels::cuda::ScopedSwitch<kernels::cuda::ConvBackwardWeightPath> {
+  explicit BackwardWeightPathScope(kernels::cuda::ConvBackwardWeightPath p)
+      : ScopedSwitch(kernels::cuda::conv_backward_weight_path, kernels::cuda::set_conv_backward_weight_path, p) {}
+};
+struct WinogradPassScope : kernels::cuda::ScopedSwitch<int64_t> {
+  explicit WinogradPassScope(int64_t bytes)
+      : ScopedSwitch(kernels::cuda::winograd_pass_bytes, kernels::cuda::set_winograd_pass_bytes, bytes) {}
 };
 
 // Shapes the direct kernel is for, and ones that stress its staging: conv1_1 on RGB and on a grey
@@ -318,12 +329,6 @@ const ConvCase kWinogradCases[] = {
     {2, 10, 5, 7, 4, 3, 3, {1, 1, 1, 2, 1, 1, 2}},         // groups 2, pad 1x2
 };
 
-struct WinogradPassScope {
-  int64_t saved = kernels::cuda::winograd_pass_bytes();
-  explicit WinogradPassScope(int64_t bytes) { kernels::cuda::set_winograd_pass_bytes(bytes); }
-  ~WinogradPassScope() { kernels::cuda::set_winograd_pass_bytes(saved); }
-};
-
 }  // namespace
 
 TEST_CASE("cuda conv2d forward: Winograd F(2x2, 3x3) is bit-exact on small-integer data, in one pass and in passes of images") {
@@ -359,12 +364,6 @@ TEST_CASE("cuda conv2d forward: Winograd F(2x2, 3x3) is bit-exact on small-integ
   }
 }
 
-struct BackwardDataPathScope {
-  kernels::cuda::ConvBackwardDataPath saved = kernels::cuda::conv_backward_data_path();
-  explicit BackwardDataPathScope(kernels::cuda::ConvBackwardDataPath p) { kernels::cuda::set_conv_backward_data_path(p); }
-  ~BackwardDataPathScope() { kernels::cuda::set_conv_backward_data_path(saved); }
-};
-
 TEST_CASE("cuda conv2d backward data: Winograd on the adjoint filters is bit-exact on small-integer data, in one pass and in passes of images") {
   using kernels::cuda::ConvBackwardDataPath;
   BackwardDataPathScope scope(ConvBackwardDataPath::winograd);
@@ -389,14 +388,6 @@ TEST_CASE("cuda conv2d backward data: Winograd on the adjoint filters is bit-exa
     }
   }
 }
-
-struct BackwardWeightPathScope {
-  kernels::cuda::ConvBackwardWeightPath saved = kernels::cuda::conv_backward_weight_path();
-  explicit BackwardWeightPathScope(kernels::cuda::ConvBackwardWeightPath p) {
-    kernels::cuda::set_conv_backward_weight_path(p);
-  }
-  ~BackwardWeightPathScope() { kernels::cuda::set_conv_backward_weight_path(saved); }
-};
 
 TEST_CASE("cuda conv2d backward weight: Winograd F(3x3, 2x2) is bit-exact on small-integer data, in one pass and summed over passes of images") {
   using kernels::cuda::ConvBackwardWeightPath;
