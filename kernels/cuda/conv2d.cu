@@ -133,8 +133,10 @@ ConvBackwardWeightPath backward_weight_path(const ConvGeom& c, size_t elem_bytes
                  " and dilation ", c.dh, "x", c.dw, " (FCNLAB_CONV_BACKWARD_WEIGHT=winograd); use gemm or auto");
     return want;
   }
-  return winograd_applies(c) && winograd_pays(c, elem_bytes) ? ConvBackwardWeightPath::winograd
-                                                             : ConvBackwardWeightPath::gemm;
+  // Its GEMMs are Kg x Cg per position: with Cg < 128 half of every 128-wide tile would be zeros
+  // and the 2.25x fewer multiplies would not pay for the transforms (conv1_2, conv2_1).
+  return winograd_applies(c) && winograd_pays(c, elem_bytes) && c.Cg >= 128 ? ConvBackwardWeightPath::winograd
+                                                                             : ConvBackwardWeightPath::gemm;
 }
 
 template <class T, int KB>

@@ -52,7 +52,8 @@ ConvBackwardDataPath conv2d_backward_data_path_for(const Shape& dx, const Shape&
                                                    const Conv2dOptions& o, DType dt);
 // The kernel conv2d_backward_weight runs for x (N, C, H, W), w (K, C/G, R, S) under the current
 // conv_backward_weight_path(): automatic takes Winograd F(3x3, 2x2) by the forward's rule (3x3,
-// stride 1, dilation 1, Cg >= 64, Kg >= 64, f32, one image's workspace within a pass), otherwise the
+// stride 1, dilation 1, Kg >= 64, f32, one image's workspace within a pass) with Cg >= 128 (its
+// GEMMs are Kg x Cg: fewer columns would leave half of each 128-wide tile idle), otherwise the
 // implicit GEMM. Forcing winograd on another kernel shape is an Error.
 ConvBackwardWeightPath conv2d_backward_weight_path_for(const Shape& x, const Shape& w,
                                                        const Conv2dOptions& o, DType dt);

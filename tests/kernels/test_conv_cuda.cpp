@@ -498,15 +498,18 @@ TEST_CASE("cuda conv2d forward path: automatic routes wide 3x3 stride-1 f32 laye
                          doctest::Contains("backward data: Winograd F(2x2, 3x3) needs a 3x3 kernel at stride 1, dilation 1 and pad <= 2"),
                          Error);
   }
-  // The weight gradient: the forward's rule.
+  // The weight gradient: the forward's rule, and Cg >= 128.
   using kernels::cuda::ConvBackwardWeightPath;
   const auto bww = [](Shape x, Shape w, Conv2dOptions o, DType dt = DType::f32) {
     return kernels::cuda::conv2d_backward_weight_path_for(x, w, o, dt);
   };
   {
     BackwardWeightPathScope scope(ConvBackwardWeightPath::automatic);
-    CHECK(bww({1, 64, 698, 698}, {64, 64, 3, 3}, pad1) == ConvBackwardWeightPath::winograd);
-    CHECK(bww({8, 512, 44, 44}, {512, 512, 3, 3}, pad1) == ConvBackwardWeightPath::winograd);
+    CHECK(bww({8, 512, 44, 44}, {512, 512, 3, 3}, pad1) == ConvBackwardWeightPath::winograd);   // conv5_x
+    CHECK(bww({1, 128, 175, 175}, {256, 128, 3, 3}, pad1) == ConvBackwardWeightPath::winograd); // conv3_1
+    // Fewer than 128 input channels: the Kg x Cg GEMMs would fill half a tile (conv1_2, conv2_1).
+    CHECK(bww({1, 64, 698, 698}, {64, 64, 3, 3}, pad1) == ConvBackwardWeightPath::gemm);
+    CHECK(bww({1, 64, 349, 349}, {128, 64, 3, 3}, pad1) == ConvBackwardWeightPath::gemm);
     CHECK(bww({1, 3, 500, 500}, {64, 3, 3, 3}, Conv2dOptions::make(1, 100)) == ConvBackwardWeightPath::gemm);
     CHECK(bww({1, 64, 64, 64}, {64, 64, 3, 3}, pad1, DType::f64) == ConvBackwardWeightPath::gemm);
     CHECK(bww({1, 64, 64, 64}, {64, 64, 3, 3}, Conv2dOptions::make(2, 1)) == ConvBackwardWeightPath::gemm);
