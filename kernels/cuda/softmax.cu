@@ -8,7 +8,7 @@
 namespace fcnlab::kernels::cuda {
 
 namespace {
-constexpr unsigned kThreads = 256;
+constexpr unsigned kThreads = kSoftmaxThreads;  // the kernels' __launch_bounds__
 using cpu::ChannelLayout;
 using cpu::channel_layout;
 

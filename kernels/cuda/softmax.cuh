@@ -46,8 +46,12 @@ __device__ __forceinline__ T exp_in(T v) {
 // or (x - m) - T(log z). Wider columns take the online two-read loop (ladder v2).
 constexpr int kSoftmaxCachedChannels = 32;
 
+// Launched with 256 threads (softmax.cu); the bound lets nvcc give the register columns up to 255
+// registers and still guarantees the launch fits an SM's register file.
+constexpr int kSoftmaxThreads = 256;
+
 template <class T, bool LOG>
-__global__ void softmax_forward_kernel(const T* x, int64_t outer, int64_t C, int64_t inner, T* y) {
+__global__ void __launch_bounds__(kSoftmaxThreads) softmax_forward_kernel(const T* x, int64_t outer, int64_t C, int64_t inner, T* y) {
   FCNLAB_FOR_EACH_PIXEL(pix, outer, inner) {
     const int64_t o = (pix / inner) * C * inner + pix % inner;
     const T* xc = x + o;
@@ -91,11 +95,28 @@ FCNLAB_UNROLL
   }
 }
 
-// softmax: dx = y (g - <g, y>);  log_softmax: dx = g - exp(y) sum g.
+// softmax: dx = y (g - <g, y>);  log_softmax: dx = g - exp(y) sum g. As the forward, a column of
+// up to 32 channels is read once (y and g into registers, all loads in flight together).
 template <class T, bool LOG>
-__global__ void softmax_backward_kernel(const T* y, const T* g, int64_t outer, int64_t C, int64_t inner, T* dx) {
+__global__ void __launch_bounds__(kSoftmaxThreads) softmax_backward_kernel(const T* y, const T* g, int64_t outer, int64_t C, int64_t inner, T* dx) {
   FCNLAB_FOR_EACH_PIXEL(pix, outer, inner) {
     const int64_t o = (pix / inner) * C * inner + pix % inner;
+    if (C <= kSoftmaxCachedChannels) {
+      T yv[kSoftmaxCachedChannels], gv[kSoftmaxCachedChannels];
+FCNLAB_UNROLL
+      for (int c = 0; c < kSoftmaxCachedChannels; ++c)
+        if (c < C) yv[c] = y[o + c * inner], gv[c] = g[o + c * inner];
+      double acc = 0.0;
+FCNLAB_UNROLL
+      for (int c = 0; c < kSoftmaxCachedChannels; ++c)
+        if (c < C) acc += LOG ? static_cast<double>(gv[c]) : static_cast<double>(gv[c]) * yv[c];
+FCNLAB_UNROLL
+      for (int c = 0; c < kSoftmaxCachedChannels; ++c)
+        if (c < C)
+          dx[o + c * inner] = LOG ? static_cast<T>(gv[c] - exp(static_cast<double>(yv[c])) * acc)
+                                  : static_cast<T>(yv[c] * (gv[c] - acc));
+      continue;
+    }
     double acc = 0.0;
     for (int64_t c = 0; c < C; ++c) {
       const int64_t k = o + c * inner;
