@@ -26,6 +26,7 @@
 #if defined(FCNLAB_WITH_CUDNN)
 #include "kernels/cudnn/baseline.h"
 #endif
+#include "bench/cuda/event_timing.h"
 // Last: under simt, simt.h's CUDA qualifier macros must not reach the standard headers.
 #include "bench/cuda/conv_transpose2d_ladder/ladder.h"
 
@@ -61,34 +62,6 @@ double max_diff(const Tensor& a, const Tensor& b) {
   const float* pb = b.data<float>();
   for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, double(std::fabs(pa[i] - pb[i])));
   return m;
-}
-
-// Median ms per call of fn (after one warm-up call; see the header for the slow-rung rule).
-template <class F>
-double time_ms(F fn, int reps, cudaStream_t st) {
-  cudaEvent_t e0, e1;
-  cudaEventCreate(&e0);
-  cudaEventCreate(&e1);
-  auto once = [&] {
-    cudaEventRecord(e0, st);
-    fn();
-    cudaEventRecord(e1, st);
-    FCNLAB_CUDA_CHECK(cudaEventSynchronize(e1));
-    float ms = 0;
-    cudaEventElapsedTime(&ms, e0, e1);
-    return double(ms);
-  };
-  const double first = once();
-  std::vector<double> t;
-  if (first > 250.0) {
-    t.push_back(first);
-  } else {
-    for (int i = 0; i < reps; ++i) t.push_back(once());
-  }
-  cudaEventDestroy(e0);
-  cudaEventDestroy(e1);
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
 }
 
 }  // namespace
@@ -138,7 +111,8 @@ int main(int argc, char** argv) {
       kernels::cudnn::conv2d_backward_data(xd, wd, y, co);  // algorithm search outside the timing
       kernels::cuda::synchronize();
       const double err = max_diff(y.to(Device::cpu()), ref) / scale;
-      cudnn_ms = time_ms([&] { kernels::cudnn::conv2d_backward_data(xd, wd, y, co); }, reps, st);
+      cudnn_ms = bench::median_call_ms([&] { kernels::cudnn::conv2d_backward_data(xd, wd, y, co); }, reps, st,
+                                       [](int) {});
       std::printf("%-34s %-24s %10.4f %10.1f %10.1e %8s\n", L.name, "cuDNN", cudnn_ms, gflop / (cudnn_ms * 1e-3),
                   err, "100");
     }
@@ -154,7 +128,8 @@ int main(int argc, char** argv) {
         ++failures;
         continue;
       }
-      const double ms = time_ms([&] { r.run(xd.data<float>(), wd.data<float>(), y.data<float>(), c, st); }, reps, st);
+      const auto run = [&] { r.run(xd.data<float>(), wd.data<float>(), y.data<float>(), c, st); };
+      const double ms = bench::median_call_ms(run, reps, st, [](int) {});
       char pct[16] = "-";
       if (cudnn_ms > 0) std::snprintf(pct, sizeof pct, "%.0f", 100.0 * cudnn_ms / ms);
       std::printf("%-34s %-24s %10.4f %10.1f %10.1e %8s\n", L.name, r.name, ms, gflop / (ms * 1e-3), err, pct);

@@ -36,6 +36,7 @@
 #include "kernels/cudnn/baseline.h"
 #endif
 
+#include "bench/cuda/event_timing.h"
 #include "bench/ladder/dice_v1_serial.cuh"
 #include "bench/ladder/dice_v2_block_reduce.cuh"
 #include "bench/ladder/dice_v3_multiblock.cuh"
@@ -74,30 +75,9 @@ struct Timer {
   ~Timer() { cudaFree(flush); }
   // Median ms per call of fn, L2 flushed before each call (outside the events).
   double median_ms(const std::function<void()>& fn) const {
-    cudaEvent_t e0, e1;
-    cudaEventCreate(&e0);
-    cudaEventCreate(&e1);
-    auto once = [&](int i) {
+    return bench::median_call_ms(fn, reps, st, [this](int i) {
       FCNLAB_CUDA_CHECK(cudaMemsetAsync(flush, i & 0xff, flush_bytes, st));
-      cudaEventRecord(e0, st);
-      fn();
-      cudaEventRecord(e1, st);
-      FCNLAB_CUDA_CHECK(cudaEventSynchronize(e1));
-      float ms = 0;
-      cudaEventElapsedTime(&ms, e0, e1);
-      return double(ms);
-    };
-    const double first = once(0);
-    std::vector<double> t;
-    if (first > 250.0) {
-      t.push_back(first);
-    } else {
-      for (int i = 0; i < reps; ++i) t.push_back(once(i + 1));
-    }
-    cudaEventDestroy(e0);
-    cudaEventDestroy(e1);
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
+    });
   }
 };
 

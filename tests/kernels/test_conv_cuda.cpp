@@ -331,87 +331,92 @@ const ConvCase kWinogradCases[] = {
 
 }  // namespace
 
-TEST_CASE("cuda conv2d forward: Winograd F(2x2, 3x3) is bit-exact on small-integer data, in one pass and in passes of images") {
-  using kernels::cuda::ConvForwardPath;
-  ForwardPathScope scope(ConvForwardPath::winograd);
+namespace {
+
+// body(case, dtype, generator) for every Winograd case in f32 and f64, the case captured.
+template <class F>
+void each_winograd_case(uint64_t seed, F body) {
   for (DType dt : {DType::f32, DType::f64}) {
-    Generator g(31);
+    Generator g(seed);
     for (const ConvCase& c : kWinogradCases) {
       CAPTURE(c.n); CAPTURE(c.c); CAPTURE(c.h); CAPTURE(c.w); CAPTURE(c.k); CAPTURE(c.o.groups);
       CAPTURE(c.o.pad_h); CAPTURE(c.o.pad_w); INFO(dtype_name(dt));
-      REQUIRE(kernels::cuda::conv2d_forward_path_for({c.n, c.c, c.h, c.w}, {c.k, c.c / c.o.groups, 3, 3},
-                                                     c.o, dt) == ConvForwardPath::winograd);
-      Tensor x = small_ints({c.n, c.c, c.h, c.w}, g, dt);
-      Tensor w = small_ints({c.k, c.c / c.o.groups, c.r, c.s}, g, dt);
-      Tensor b = small_ints({c.k}, g, dt);
-      const Shape ys = out_shape(c);
-      for (bool with_bias : {true, false}) {
-        INFO("bias: " << with_bias);
-        Tensor y_ref = Tensor::empty(ys, dt);
-        kernels::cpu::conv2d_forward_direct(x, w, with_bias ? b : Tensor(), y_ref, c.o);
-        // One pass for the whole batch, then one image per pass (a pass smaller than an image
-        // still takes one image).
-        for (int64_t pass : {int64_t(1) << 30, int64_t(1)}) {
-          INFO("pass bytes: " << pass);
-          WinogradPassScope passes(pass);
-          Tensor y = on_cuda_empty(ys, dt);  // fresh memory is NaN-poisoned under simt
-          kernels::cuda::conv2d_forward(x.to(Device::cuda()), w.to(Device::cuda()),
-                                        with_bias ? b.to(Device::cuda()) : Tensor(), y, c.o);
-          CHECK_CLOSE(y.to(Device::cpu()), y_ref, 0.0, 0.0);
-        }
-      }
+      body(c, dt, g);
     }
   }
+}
+
+// body() with the whole batch in one Winograd pass, then with one image per pass (a pass smaller
+// than an image still takes one image).
+template <class F>
+void in_one_pass_and_per_image(F body) {
+  for (int64_t pass : {int64_t(1) << 30, int64_t(1)}) {
+    INFO("pass bytes: " << pass);
+    WinogradPassScope passes(pass);
+    body();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cuda conv2d forward: Winograd F(2x2, 3x3) is bit-exact on small-integer data, in one pass and in passes of images") {
+  using kernels::cuda::ConvForwardPath;
+  ForwardPathScope scope(ConvForwardPath::winograd);
+  each_winograd_case(31, [](const ConvCase& c, DType dt, Generator& g) {
+    REQUIRE(kernels::cuda::conv2d_forward_path_for({c.n, c.c, c.h, c.w}, {c.k, c.c / c.o.groups, 3, 3}, c.o,
+                                                   dt) == ConvForwardPath::winograd);
+    Tensor x = small_ints({c.n, c.c, c.h, c.w}, g, dt);
+    Tensor w = small_ints({c.k, c.c / c.o.groups, c.r, c.s}, g, dt);
+    Tensor b = small_ints({c.k}, g, dt);
+    const Shape ys = out_shape(c);
+    for (bool with_bias : {true, false}) {
+      INFO("bias: " << with_bias);
+      Tensor y_ref = Tensor::empty(ys, dt);
+      kernels::cpu::conv2d_forward_direct(x, w, with_bias ? b : Tensor(), y_ref, c.o);
+      in_one_pass_and_per_image([&] {
+        Tensor y = on_cuda_empty(ys, dt);  // fresh memory is NaN-poisoned under simt
+        kernels::cuda::conv2d_forward(x.to(Device::cuda()), w.to(Device::cuda()),
+                                      with_bias ? b.to(Device::cuda()) : Tensor(), y, c.o);
+        CHECK_CLOSE(y.to(Device::cpu()), y_ref, 0.0, 0.0);
+      });
+    }
+  });
 }
 
 TEST_CASE("cuda conv2d backward data: Winograd on the adjoint filters is bit-exact on small-integer data, in one pass and in passes of images") {
   using kernels::cuda::ConvBackwardDataPath;
   BackwardDataPathScope scope(ConvBackwardDataPath::winograd);
-  for (DType dt : {DType::f32, DType::f64}) {
-    Generator g(33);
-    for (const ConvCase& c : kWinogradCases) {
-      CAPTURE(c.n); CAPTURE(c.c); CAPTURE(c.h); CAPTURE(c.w); CAPTURE(c.k); CAPTURE(c.o.groups);
-      CAPTURE(c.o.pad_h); CAPTURE(c.o.pad_w); INFO(dtype_name(dt));
-      const Shape xs{c.n, c.c, c.h, c.w};
-      Tensor w = small_ints({c.k, c.c / c.o.groups, c.r, c.s}, g, dt);
-      REQUIRE(kernels::cuda::conv2d_backward_data_path_for(xs, w.shape(), c.o, dt) == ConvBackwardDataPath::winograd);
-      Tensor dy = small_ints(out_shape(c), g, dt);
-      Tensor dx_ref = Tensor::empty(xs, dt);
-      kernels::cpu::conv2d_backward_data(dy, w, dx_ref, c.o);
-      for (int64_t pass : {int64_t(1) << 30, int64_t(1)}) {
-        INFO("pass bytes: " << pass);
-        WinogradPassScope passes(pass);
-        Tensor dx = on_cuda_empty(xs, dt);
-        kernels::cuda::conv2d_backward_data(dy.to(Device::cuda()), w.to(Device::cuda()), dx, c.o);
-        CHECK_CLOSE(dx.to(Device::cpu()), dx_ref, 0.0, 0.0);
-      }
-    }
-  }
+  each_winograd_case(33, [](const ConvCase& c, DType dt, Generator& g) {
+    const Shape xs{c.n, c.c, c.h, c.w};
+    Tensor w = small_ints({c.k, c.c / c.o.groups, c.r, c.s}, g, dt);
+    REQUIRE(kernels::cuda::conv2d_backward_data_path_for(xs, w.shape(), c.o, dt) == ConvBackwardDataPath::winograd);
+    Tensor dy = small_ints(out_shape(c), g, dt);
+    Tensor dx_ref = Tensor::empty(xs, dt);
+    kernels::cpu::conv2d_backward_data(dy, w, dx_ref, c.o);
+    in_one_pass_and_per_image([&] {
+      Tensor dx = on_cuda_empty(xs, dt);
+      kernels::cuda::conv2d_backward_data(dy.to(Device::cuda()), w.to(Device::cuda()), dx, c.o);
+      CHECK_CLOSE(dx.to(Device::cpu()), dx_ref, 0.0, 0.0);
+    });
+  });
 }
 
 TEST_CASE("cuda conv2d backward weight: Winograd F(3x3, 2x2) is bit-exact on small-integer data, in one pass and summed over passes of images") {
   using kernels::cuda::ConvBackwardWeightPath;
   BackwardWeightPathScope scope(ConvBackwardWeightPath::winograd);
-  for (DType dt : {DType::f32, DType::f64}) {
-    Generator g(35);
-    for (const ConvCase& c : kWinogradCases) {
-      CAPTURE(c.n); CAPTURE(c.c); CAPTURE(c.h); CAPTURE(c.w); CAPTURE(c.k); CAPTURE(c.o.groups);
-      CAPTURE(c.o.pad_h); CAPTURE(c.o.pad_w); INFO(dtype_name(dt));
-      Tensor x = small_ints({c.n, c.c, c.h, c.w}, g, dt);
-      const Shape ws{c.k, c.c / c.o.groups, c.r, c.s};
-      REQUIRE(kernels::cuda::conv2d_backward_weight_path_for(x.shape(), ws, c.o, dt) == ConvBackwardWeightPath::winograd);
-      Tensor dy = small_ints(out_shape(c), g, dt);
-      Tensor dw_ref = Tensor::empty(ws, dt);
-      kernels::cpu::conv2d_backward_weight(x, dy, dw_ref, c.o);
-      for (int64_t pass : {int64_t(1) << 30, int64_t(1)}) {
-        INFO("pass bytes: " << pass);
-        WinogradPassScope passes(pass);
-        Tensor dw = on_cuda_empty(ws, dt);
-        kernels::cuda::conv2d_backward_weight(x.to(Device::cuda()), dy.to(Device::cuda()), dw, c.o);
-        CHECK_CLOSE(dw.to(Device::cpu()), dw_ref, 0.0, 0.0);
-      }
-    }
-  }
+  each_winograd_case(35, [](const ConvCase& c, DType dt, Generator& g) {
+    Tensor x = small_ints({c.n, c.c, c.h, c.w}, g, dt);
+    const Shape ws{c.k, c.c / c.o.groups, c.r, c.s};
+    REQUIRE(kernels::cuda::conv2d_backward_weight_path_for(x.shape(), ws, c.o, dt) == ConvBackwardWeightPath::winograd);
+    Tensor dy = small_ints(out_shape(c), g, dt);
+    Tensor dw_ref = Tensor::empty(ws, dt);
+    kernels::cpu::conv2d_backward_weight(x, dy, dw_ref, c.o);
+    in_one_pass_and_per_image([&] {
+      Tensor dw = on_cuda_empty(ws, dt);
+      kernels::cuda::conv2d_backward_weight(x.to(Device::cuda()), dy.to(Device::cuda()), dw, c.o);
+      CHECK_CLOSE(dw.to(Device::cpu()), dw_ref, 0.0, 0.0);
+    });
+  });
 }
 
 TEST_CASE("cuda conv2d through autograd with Winograd forward and both gradients matches the CPU, f32 and f64") {
