@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "engine/autograd.h"
+#include "engine/cli.h"
 #include "engine/ops.h"
 #include "engine/optim/sgd.h"
 #include "engine/progress.h"
@@ -459,25 +460,26 @@ std::vector<std::string> split_list(const std::string& s) {
 int main(int argc, char** argv) {
   CLI::App app{"Forward times of FCN-AlexNet, FCN-VGG16 and FCN-GoogLeNet beside the FCN paper's "
                "Table 1 (K40c) and the device's floor; optionally an FCN-8s training step"};
+  fcnlab::cli::use_fcnlab_errors(app, "fcnlab-paper-table");
   Config c;
   std::string kernels = "hand,cudnn", models = "fcn-alexnet,fcn32s,fcn-googlenet";
   app.add_option("--device", c.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--kernels", kernels, "cuda: comma list of hand, cudnn, cudnn-tf32");
   app.add_option("--models", models, "comma list of model names (fcnlab's zoo)");
-  app.add_option("--size", c.size, "input side in pixels (the paper: 500)")->check(CLI::Range(16, 4096));
-  app.add_option("--batch", c.batch, "images per forward (the paper: 1)")->check(CLI::Range(1, 1024));
+  app.add_option("--size", c.size, "input side in pixels (the paper: 500)")->check(fcnlab::cli::in_range(16, 4096));
+  app.add_option("--batch", c.batch, "images per forward (the paper: 1)")->check(fcnlab::cli::in_range(1, 1024));
   app.add_option("--width", c.width, "channel multiplier (1 = the paper's nets; smaller for smoke runs)")
-      ->check(CLI::Range(0.001, 4.0));
-  app.add_option("--trials", c.trials, "timed passes per net (the paper: 20)")->check(CLI::Range(1, 100000));
-  app.add_option("--warmup", c.warmup, "untimed passes first")->check(CLI::Range(0, 1000));
+      ->check(fcnlab::cli::in_range(0.001, 4.0));
+  app.add_option("--trials", c.trials, "timed passes per net (the paper: 20)")->check(fcnlab::cli::in_range(1, 100000));
+  app.add_option("--warmup", c.warmup, "untimed passes first")->check(fcnlab::cli::in_range(0, 1000));
   app.add_option("--threads", c.threads, "cpu: OpenMP threads (default: OMP_NUM_THREADS or all cores)")
-      ->check(CLI::Range(1, 1024));
+      ->check(fcnlab::cli::in_range(1, 1024));
   app.add_option("--peak-gflops", c.peak_gflops, "the device's FP32 peak in GFLOP/s (default: estimated)")
-      ->check(CLI::PositiveNumber);
+      ->check(fcnlab::cli::positive());
   app.add_flag("--train-step", c.train_step, "also time an FCN-8s training step (SGD, cross-entropy)");
-  app.add_option("--train-size", c.train_size, "training step input side (default 512)")->check(CLI::Range(16, 4096));
-  app.add_option("--train-batch", c.train_batch, "training step batch (default 8)")->check(CLI::Range(1, 1024));
-  app.add_option("--train-trials", c.train_trials, "timed training steps (default 5)")->check(CLI::Range(1, 100000));
+  app.add_option("--train-size", c.train_size, "training step input side (default 512)")->check(fcnlab::cli::in_range(16, 4096));
+  app.add_option("--train-batch", c.train_batch, "training step batch (default 8)")->check(fcnlab::cli::in_range(1, 1024));
+  app.add_option("--train-trials", c.train_trials, "timed training steps (default 5)")->check(fcnlab::cli::in_range(1, 100000));
   app.add_option("--csv", c.csv, "write the rows to this CSV file (columns shared with pytorch_reference.py)");
   CLI11_PARSE(app, argc, argv);
   try {

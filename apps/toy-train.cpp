@@ -13,6 +13,7 @@
 #include "data/image.h"
 #include "data/toy_discs.h"
 #include "engine/autograd.h"
+#include "engine/cli.h"
 #include "engine/ops.h"
 #include "engine/optim/adam.h"
 #include "engine/progress.h"
@@ -126,12 +127,13 @@ int run(const Config& c) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Train the tiny ToyFcn on the toy disc segmentation task (CPU)"};
+  fcnlab::cli::use_fcnlab_errors(app, "fcnlab-toy-train");
   Config c;
-  app.add_option("--steps", c.steps, "training steps")->check(CLI::PositiveNumber);
-  app.add_option("--batch", c.batch, "images per step")->check(CLI::PositiveNumber);
-  app.add_option("--size", c.size, "image side in pixels")->check(CLI::Range(8, 512));
-  app.add_option("--width", c.width, "channels of the first conv")->check(CLI::Range(1, 256));
-  app.add_option("--lr", c.lr, "Adam learning rate")->check(CLI::PositiveNumber);
+  app.add_option("--steps", c.steps, "training steps")->check(fcnlab::cli::positive());
+  app.add_option("--batch", c.batch, "images per step")->check(fcnlab::cli::positive());
+  app.add_option("--size", c.size, "image side in pixels")->check(fcnlab::cli::in_range(8, 512));
+  app.add_option("--width", c.width, "channels of the first conv")->check(fcnlab::cli::in_range(1, 256));
+  app.add_option("--lr", c.lr, "Adam learning rate")->check(fcnlab::cli::positive());
   app.add_option("--seed", c.seed, "data and init seed");
   app.add_option("--out", c.out, "output folder");
   CLI11_PARSE(app, argc, argv);

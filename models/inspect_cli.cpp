@@ -23,6 +23,7 @@
 #include "data/phantom.h"
 #include "data/transforms.h"
 #include "engine/autograd.h"
+#include "engine/cli.h"
 #include "engine/error.h"
 #include "engine/progress.h"
 #include "engine/serialize/checkpoint.h"
@@ -82,14 +83,14 @@ void setup(CLI::App& app, Options& o) {
                "Table 1 of the FCN paper recomputed from fcnlab's definitions, beside the paper's");
   app.add_option("--model", o.model, "model name: " + known_models());
   app.add_option("--classes", o.classes, "number of classes (default 2; the paper: 21)")
-      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+      ->check(fcnlab::cli::in_range(1, 100000));
   app.add_option("--channels", o.channels, "input channels (default 1: X-rays; 3: RGB)")
-      ->check(CLI::Range(int64_t{1}, int64_t{64}));
+      ->check(fcnlab::cli::in_range(1, 64));
   app.add_option("--width", o.width, "channel width multiplier (default 1)")
-      ->check(CLI::Range(0.0, 4.0));
+      ->check(fcnlab::cli::in_range(0.0, 4.0));
   app.add_option("--size", o.size, "input size HxW or S (default: the input's size, else 500x500)");
   app.add_option("--batch", o.batch, "batch size N (default 1)")
-      ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+      ->check(fcnlab::cli::in_range(1, 4096));
   app.add_option("--weights", o.weights,
                  "weights to load strictly: an fcnlab checkpoint, or a .pth/.safetensors with "
                  "fcnlab names");
@@ -107,7 +108,7 @@ void setup(CLI::App& app, Options& o) {
   app.add_flag("--time", o.time, "per-layer forward time (a warm-up run, then the mean of --trials)");
   app.add_option("--device", o.device, "cpu or cuda (default cpu)");
   app.add_option("--trials", o.trials, "timed runs for --time (default 5)")
-      ->check(CLI::Range(1, 10000));
+      ->check(fcnlab::cli::in_range(1, 10000));
   app.add_option("--seed", o.seed, "initialisation seed and phantom seed (default 0)");
 }
 
@@ -574,7 +575,7 @@ int model_inspect_main(const std::vector<std::string>& args, std::ostream& out, 
     out << app.help();
     return 0;
   } catch (const CLI::ParseError& e) {
-    err << "fcnlab-inspect: " << e.what() << "\n" << model_inspect_usage();
+    err << "fcnlab-inspect: error: " << e.what() << "\n" << model_inspect_usage();
     return 2;
   }
   for (const CLI::Option* opt : app.get_options())
@@ -582,13 +583,13 @@ int model_inspect_main(const std::vector<std::string>& args, std::ostream& out, 
   try {
     return run(o, out);
   } catch (const UsageError& e) {
-    err << "fcnlab-inspect: " << e.what() << "\n";
+    err << "fcnlab-inspect: error: " << e.what() << "\n";
     return 2;
   } catch (const Error& e) {
-    err << "fcnlab-inspect: " << e.what() << "\n";
+    err << "fcnlab-inspect: error: " << e.what() << "\n";
     return 1;
   } catch (const std::filesystem::filesystem_error& e) {
-    err << "fcnlab-inspect: " << e.what() << "\n";
+    err << "fcnlab-inspect: error: " << e.what() << "\n";
     return 1;
   }
 }

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "engine/cli.h"
 #include "engine/error.h"
 #include "engine/serialize/checkpoint.h"
 #include "train/metrics.h"
@@ -27,6 +28,7 @@ int train_main(int argc, const char* const* argv) {
       "fcnlab-train: train an FCN to segment pneumothorax (SIIM-ACR PNG release or phantoms).\n"
       "Writes config.json, metrics.csv, steps.csv, progress.png, last.safetensors and\n"
       "best.safetensors into --out."};
+  fcnlab::cli::use_fcnlab_errors(app, "fcnlab-train");
   TrainConfig cli;
   std::string config_file;
   add_train_options(app, cli, config_file);

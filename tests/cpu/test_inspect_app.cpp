@@ -48,7 +48,7 @@ TEST_CASE("fcnlab-inspect (program): --paper-table exits 0 with Table 1's number
 TEST_CASE("fcnlab-inspect (program): errors exit 1, usage errors 2, --help lists the model modes") {
   Run r = run_inspect("--model nope");
   CHECK(r.status == 1);
-  CHECK(r.out.find("fcnlab-inspect: unknown model 'nope'; known models: fcn32s") != std::string::npos);
+  CHECK(r.out.find("fcnlab-inspect: error: unknown model 'nope'; known models: fcn32s") != std::string::npos);
   r = run_inspect("--model fcn32s --bogus");
   CHECK(r.status == 2);
   r = run_inspect("--model fcn32s --width 0.0625 --dump conv1_1");

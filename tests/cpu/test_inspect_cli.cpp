@@ -247,7 +247,7 @@ TEST_CASE("inspect: usage errors exit 2, other errors exit 1, each saying what w
     const Run r = inspect(c.args);
     CHECK(r.code == c.code);
     CHECK_MESSAGE(r.err.find(c.expect) != std::string::npos, r.err);
-    CHECK(r.err.rfind("fcnlab-inspect: ", 0) == 0);
+    CHECK(r.err.rfind("fcnlab-inspect: error: ", 0) == 0);
   }
   CHECK(!fs::exists(dir / "o"));  // nothing was written by any of them
 }
