@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/cuda/bench_args.h"
 #include "engine/autograd.h"
 #include "engine/ops.h"
 #include "kernels/cuda/kernels.h"
@@ -133,8 +134,9 @@ void report(benchmark::State& state, double secs, const std::string& key, bool i
   }
 }
 
-// ||a - b|| / ||b|| over all elements, in double on the host (a, b: f32 on the device).
-double rel_err(const Tensor& a, const Tensor& b) {
+// ||a - b|| / ||b|| over all elements, in double on the host (a, b: f32 on the device); the
+// hand-vs-cuDNN agreement counter (unused in a build without cuDNN).
+[[maybe_unused]] double rel_err(const Tensor& a, const Tensor& b) {
   kc::synchronize();
   Tensor ha = a.to(Device::cpu()), hb = b.to(Device::cpu());
   const float* pa = ha.data<float>();
@@ -434,15 +436,18 @@ void register_all(const std::vector<int64_t>& batches) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const char* program = "fcnlab-bench";
   std::vector<int64_t> batches = {1, 8};
   std::vector<char*> rest;
   for (int i = 0; i < argc; ++i) {
     if (std::strncmp(argv[i], "--batches=", 10) == 0) {
       batches.clear();
       std::stringstream ss(argv[i] + 10);
-      for (std::string tok; std::getline(ss, tok, ',');) batches.push_back(std::stoll(tok));
+      for (std::string tok; std::getline(ss, tok, ',');)
+        batches.push_back(fcnlab::bench::parse_int(program, "--batches", tok.c_str(), 1, 64));
+      if (batches.empty()) fcnlab::bench::parse_int(program, "--batches", "", 1, 64);  // exits
     } else if (std::strncmp(argv[i], "--iters=", 8) == 0) {
-      g_iters = std::max(1, std::atoi(argv[i] + 8));
+      g_iters = fcnlab::bench::parse_int(program, "--iters", argv[i] + 8, 1, 100000);
     } else if (std::strcmp(argv[i], "--smoke") == 0) {
       g_smoke = true;
     } else {
@@ -451,6 +456,9 @@ int main(int argc, char** argv) {
   }
   int rest_argc = static_cast<int>(rest.size());
   benchmark::Initialize(&rest_argc, rest.data());
+  // What neither we nor Google Benchmark know ("fcnlab-bench: error: unrecognized
+  // command-line flag: --x"): a typo must not run a 5-minute benchmark with the defaults.
+  if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 2;
   register_all(batches);
   std::string why;
   bool listing = false;

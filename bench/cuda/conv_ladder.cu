@@ -24,6 +24,8 @@
 #endif
 // Last: under simt, simt.h's CUDA qualifier macros must not reach the standard headers.
 #include "bench/cuda/conv2d_ladder/ladder.h"
+#include "bench/cuda/event_timing.h"
+#include "bench/cuda/bench_args.h"
 
 using namespace fcnlab;
 
@@ -61,39 +63,25 @@ kernels::cuda::ConvGeom geom(const Layer& l) {
 int main(int argc, char** argv) {
   int reps = 10;
   bool skip_naive = false, smoke = false;
+  const char* program = "fcnlab-conv-ladder";
+  const char* usage = "[--reps N] [--skip-naive] [--smoke]";
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
+    if (!std::strcmp(argv[i], "--reps")) reps = bench::int_arg(program, usage, argc, argv, i, 1, 100000);
     else if (!std::strcmp(argv[i], "--skip-naive")) skip_naive = true;
     else if (!std::strcmp(argv[i], "--smoke")) smoke = true;
-    else {
-      std::fprintf(stderr, "fcnlab-conv-ladder: unknown argument '%s' (expected --reps N, --skip-naive, --smoke)\n",
-                   argv[i]);
-      return 2;
-    }
+    else bench::usage_error(program, "unknown argument", argv[i], usage);
   }
   std::string why;
   if (!kernels::cuda::device_available(&why)) {
     std::printf("conv_ladder: no GPU (%s)\n", why.c_str());
     return 77;
   }
-  std::printf("device: %s; fp32; cuDNN TF32 off; mean of %d calls\n",
+  std::printf("device: %s; fp32; cuDNN TF32 off; median of %d calls after a warm-up call\n",
               kernels::cuda::device_description().c_str(), reps);
   std::printf("%-8s %-18s %10s %10s %10s %8s\n", "layer", "version", "ms", "TFLOP/s", "max|err|", "%cuDNN");
   cudaStream_t st = kernels::cuda::stream();
-  cudaEvent_t e0, e1;
-  cudaEventCreate(&e0);
-  cudaEventCreate(&e1);
-  // Mean ms per call of fn over `reps` calls after one warm-up call.
-  const auto time_ms = [&](auto fn) {
-    fn();
-    cudaEventRecord(e0, st);
-    for (int i = 0; i < reps; ++i) fn();
-    cudaEventRecord(e1, st);
-    FCNLAB_CUDA_CHECK(cudaEventSynchronize(e1));
-    float ms = 0.f;
-    cudaEventElapsedTime(&ms, e0, e1);
-    return double(ms) / reps;
-  };
+  // Compute-bound: timed without an L2 flush, as cuDNN's line is.
+  const auto time_ms = [&](auto fn) { return bench::median_call_ms(fn, reps, st, [](int) {}); };
   const auto max_err = [](const Tensor& y, const Tensor& ref_h) {
     const Tensor yh = y.to(Device::cpu());
     double err = 0.0;

@@ -27,6 +27,7 @@
 #include "kernels/cudnn/baseline.h"
 #endif
 #include "bench/cuda/event_timing.h"
+#include "bench/cuda/bench_args.h"
 // Last: under simt, simt.h's CUDA qualifier macros must not reach the standard headers.
 #include "bench/cuda/conv_transpose2d_ladder/ladder.h"
 
@@ -69,15 +70,13 @@ double max_diff(const Tensor& a, const Tensor& b) {
 int main(int argc, char** argv) {
   int reps = 20, batch = 1;
   bool smoke = false;
+  const char* program = "fcnlab-convt-ladder";
+  const char* usage = "[--reps N] [--batch N] [--smoke]";
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
-    else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) batch = std::max(1, std::atoi(argv[++i]));
+    if (!std::strcmp(argv[i], "--reps")) reps = bench::int_arg(program, usage, argc, argv, i, 1, 100000);
+    else if (!std::strcmp(argv[i], "--batch")) batch = bench::int_arg(program, usage, argc, argv, i, 1, 64);
     else if (!std::strcmp(argv[i], "--smoke")) smoke = true;
-    else {
-      std::fprintf(stderr, "fcnlab-convt-ladder: unknown argument '%s' (expected --reps N, --batch N, --smoke)\n",
-                   argv[i]);
-      return 2;
-    }
+    else bench::usage_error(program, "unknown argument", argv[i], usage);
   }
   std::string why;
   if (!kernels::cuda::device_available(&why)) {

@@ -37,6 +37,7 @@
 #endif
 
 #include "bench/cuda/event_timing.h"
+#include "bench/cuda/bench_args.h"
 #include "bench/ladder/dice_v1_serial.cuh"
 #include "bench/ladder/dice_v2_block_reduce.cuh"
 #include "bench/ladder/dice_v3_multiblock.cuh"
@@ -132,15 +133,13 @@ void print(const Row& r, double copy) {
 int main(int argc, char** argv) {
   int reps = 20, size = 500;
   std::vector<int> batches = {1, 8};
+  const char* program = "fcnlab-softmax-dice-ladder";
+  const char* usage = "[--reps N] [--batch N] [--size H]";
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
-    else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) batches = {std::max(1, std::atoi(argv[++i]))};
-    else if (!std::strcmp(argv[i], "--size") && i + 1 < argc) size = std::max(1, std::atoi(argv[++i]));
-    else {
-      std::fprintf(stderr, "fcnlab-softmax-dice-ladder: unknown argument '%s' (expected --reps N, --batch N, --size H)\n",
-                   argv[i]);
-      return 2;
-    }
+    if (!std::strcmp(argv[i], "--reps")) reps = bench::int_arg(program, usage, argc, argv, i, 1, 100000);
+    else if (!std::strcmp(argv[i], "--batch")) batches = {bench::int_arg(program, usage, argc, argv, i, 1, 64)};
+    else if (!std::strcmp(argv[i], "--size")) size = bench::int_arg(program, usage, argc, argv, i, 1, 4096);
+    else bench::usage_error(program, "unknown argument", argv[i], usage);
   }
   std::string why;
   if (!kc::device_available(&why)) {
