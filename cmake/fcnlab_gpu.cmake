@@ -39,20 +39,53 @@ else()
     $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -Xcompiler=-fopenmp -lineinfo>)
 
   # cuDNN / cuBLAS: baselines to compare against (kernels/cudnn), never the path of a hand op.
-  # cuDNN ships inside the toolkit here (include/, lib/ or lib64/) or under CUDNN_ROOT.
+  # Looked for under CUDNN_ROOT, then in the toolkit (include/, lib/, lib64/: where our development
+  # machines have them), then in a Python environment's NVIDIA wheels (nvidia-cudnn-cu13,
+  # nvidia-cublas: site-packages/nvidia/{cudnn,cublas}/{include,lib}), which on images built around
+  # PyTorch can be the only copy; a wheel's lib/ holds libcudnn.so.9 with no unversioned link.
+  set(FCNLAB_NVIDIA_WHEELS "")
+  foreach(py python3 /opt/torch/.venv/bin/python3)
+    execute_process(COMMAND ${py} -c
+      "import importlib.util as u\nfor n in ('nvidia.cudnn', 'nvidia.cublas'):\n    try: s = u.find_spec(n)\n    except Exception: s = None\n    if s and s.submodule_search_locations: print(list(s.submodule_search_locations)[0])"
+      OUTPUT_VARIABLE _dirs ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _rc)
+    if(_rc EQUAL 0 AND _dirs)
+      string(REPLACE "\n" ";" _dirs "${_dirs}")
+      list(APPEND FCNLAB_NVIDIA_WHEELS ${_dirs})
+    endif()
+  endforeach()
+  set(_wheel_inc "")
+  set(_wheel_lib "")
+  foreach(d ${FCNLAB_NVIDIA_WHEELS})
+    list(APPEND _wheel_inc ${d}/include)
+    list(APPEND _wheel_lib ${d}/lib)
+  endforeach()
   find_path(FCNLAB_CUDNN_INCLUDE cudnn.h HINTS $ENV{CUDNN_ROOT}/include ${CUDAToolkit_INCLUDE_DIRS}
-            ${CUDAToolkit_LIBRARY_ROOT}/include)
-  find_library(FCNLAB_CUDNN_LIBRARY cudnn HINTS $ENV{CUDNN_ROOT}/lib $ENV{CUDNN_ROOT}/lib64
-               ${CUDAToolkit_LIBRARY_DIR} ${CUDAToolkit_LIBRARY_ROOT}/lib ${CUDAToolkit_LIBRARY_ROOT}/lib64)
+            ${CUDAToolkit_LIBRARY_ROOT}/include ${_wheel_inc})
+  find_library(FCNLAB_CUDNN_LIBRARY NAMES cudnn libcudnn.so.9
+               HINTS $ENV{CUDNN_ROOT}/lib $ENV{CUDNN_ROOT}/lib64 ${CUDAToolkit_LIBRARY_DIR}
+                     ${CUDAToolkit_LIBRARY_ROOT}/lib ${CUDAToolkit_LIBRARY_ROOT}/lib64 ${_wheel_lib})
+  # cuBLAS: the toolkit's, else a wheel's (its header beside it).
+  if(TARGET CUDA::cublas)
+    set(FCNLAB_CUBLAS CUDA::cublas)
+  else()
+    find_library(FCNLAB_CUBLAS_LIBRARY NAMES cublas libcublas.so.13 libcublas.so.12 HINTS ${_wheel_lib})
+    find_path(FCNLAB_CUBLAS_INCLUDE cublas_v2.h HINTS ${CUDAToolkit_INCLUDE_DIRS} ${_wheel_inc})
+    if(FCNLAB_CUBLAS_LIBRARY AND FCNLAB_CUBLAS_INCLUDE)
+      set(FCNLAB_CUBLAS ${FCNLAB_CUBLAS_LIBRARY})
+      target_include_directories(fcnlab PRIVATE ${FCNLAB_CUBLAS_INCLUDE})
+    endif()
+  endif()
   file(GLOB FCNLAB_CUDNN_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/cudnn/*.cpp
        ${PROJECT_SOURCE_DIR}/kernels/cudnn/*.cu)
-  if(FCNLAB_CUDNN_INCLUDE AND FCNLAB_CUDNN_LIBRARY AND FCNLAB_CUDNN_SOURCES)
+  if(FCNLAB_CUDNN_INCLUDE AND FCNLAB_CUDNN_LIBRARY AND FCNLAB_CUBLAS AND FCNLAB_CUDNN_SOURCES)
     target_sources(fcnlab PRIVATE ${FCNLAB_CUDNN_SOURCES})
     target_include_directories(fcnlab PRIVATE ${FCNLAB_CUDNN_INCLUDE})
-    target_link_libraries(fcnlab PUBLIC ${FCNLAB_CUDNN_LIBRARY} CUDA::cublas)
+    target_link_libraries(fcnlab PUBLIC ${FCNLAB_CUDNN_LIBRARY} ${FCNLAB_CUBLAS})
     target_compile_definitions(fcnlab PUBLIC FCNLAB_WITH_CUDNN=1)
-    message(STATUS "fcnlab: GPU backend = cuda (archs ${CMAKE_CUDA_ARCHITECTURES}), cuDNN baseline ${FCNLAB_CUDNN_LIBRARY}")
+    message(STATUS "fcnlab: GPU backend = cuda (archs ${CMAKE_CUDA_ARCHITECTURES}), cuDNN baseline ${FCNLAB_CUDNN_LIBRARY} (headers ${FCNLAB_CUDNN_INCLUDE}), cuBLAS ${FCNLAB_CUBLAS}")
   else()
-    message(STATUS "fcnlab: GPU backend = cuda (archs ${CMAKE_CUDA_ARCHITECTURES}), no cuDNN baseline")
+    message(STATUS "fcnlab: GPU backend = cuda (archs ${CMAKE_CUDA_ARCHITECTURES}), no cuDNN baseline "
+                   "(cudnn.h: ${FCNLAB_CUDNN_INCLUDE}; libcudnn: ${FCNLAB_CUDNN_LIBRARY}; cuBLAS: ${FCNLAB_CUBLAS}; "
+                   "Python NVIDIA wheels searched: ${FCNLAB_NVIDIA_WHEELS}); set CUDNN_ROOT")
   endif()
 endif()

@@ -135,6 +135,14 @@ BUILT=0
 if (( HAVE_GPU )) || [ "${GPU_CHECK_FORCE_BUILD:-0}" = 1 ]; then
   if run_step configure 90 cmake --preset cuda -B "$BUILD" -DCMAKE_CUDA_ARCHITECTURES="$ARCH" "${CMAKE_DEPS[@]}"; then
     grep -E "fcnlab: GPU backend" "$OUT/logs/configure.log" | sed 's/^/   /'
+    grep -q "fcnlab: GPU backend.*no cuDNN baseline" "$OUT/logs/configure.log" &&
+      SUMMARY_ROWS+=("| cudnn | FAIL | 0 | no cuDNN/cuBLAS found: every % of cuDNN is missing (configure.log; set CUDNN_ROOT) |") && FAILED=1
+    # cuDNN 9 loads its sub-libraries (libcudnn_cnn.so.9, ...) with dlopen, which a RUNPATH does
+    # not reach: where the library came from a Python wheel, put its folder on the search path.
+    for v in FCNLAB_CUDNN_LIBRARY FCNLAB_CUBLAS_LIBRARY; do
+      lib=$(sed -n "s/^$v:FILEPATH=//p" "$BUILD/CMakeCache.txt")
+      [ -f "$lib" ] && export LD_LIBRARY_PATH="$(dirname "$lib")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    done
     # Only what this check runs: the kernel tests, the benchmark, the ladder if it exists.
     targets=(fcnlab fcnlab_tests_kernels)
     help=$(cmake --build "$BUILD" --target help 2>/dev/null)
