@@ -338,8 +338,7 @@ def forward_rows(args, torch, dev, sync):
             tf32 = variant.endswith("-tf32")
             base = variant[:-5] if tf32 else variant
             if dev.type == "cuda":
-                torch.backends.cuda.matmul.allow_tf32 = tf32
-                torch.backends.cudnn.allow_tf32 = tf32
+                set_tf32(torch, tf32)
             elif tf32:
                 continue
             m, xi = net, x
@@ -372,6 +371,31 @@ def forward_rows(args, torch, dev, sync):
     return rows
 
 
+def set_tf32(torch, on):
+    """TF32 tensor cores for cuDNN convolutions and cuBLAS matrix products, on or off. PyTorch 2.9+
+    has per-backend fp32_precision settings and warns about (and refuses mixing with) the older
+    allow_tf32 flags; older versions have only those. Read back, so a row never claims a setting
+    that did not take."""
+    def has(obj, name):  # torch 1.13's matmul object raises AssertionError for unknown names
+        try:
+            getattr(obj, name)
+            return True
+        except (AttributeError, AssertionError):
+            return False
+
+    cudnn_conv = getattr(torch.backends.cudnn, "conv", None)
+    if has(torch.backends.cuda.matmul, "fp32_precision") and has(cudnn_conv, "fp32_precision"):
+        want = "tf32" if on else "ieee"
+        torch.backends.cuda.matmul.fp32_precision = want
+        cudnn_conv.fp32_precision = want
+        got = (torch.backends.cuda.matmul.fp32_precision, cudnn_conv.fp32_precision)
+        assert got == (want, want), f"TF32 setting did not take: asked {want}, got {got}"
+    else:
+        torch.backends.cuda.matmul.allow_tf32 = on
+        torch.backends.cudnn.allow_tf32 = on
+        assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == (on, on)
+
+
 def train_rows(args, torch, dev, sync):
     name = "fcn8s"
     check_params(name)
@@ -395,8 +419,7 @@ def train_rows(args, torch, dev, sync):
         if base != "eager" or (tf32 and dev.type != "cuda"):
             continue  # the training step is timed eager only
         if dev.type == "cuda":
-            torch.backends.cuda.matmul.allow_tf32 = tf32
-            torch.backends.cudnn.allow_tf32 = tf32
+            set_tf32(torch, tf32)
         last = [0.0]
 
         def step():
