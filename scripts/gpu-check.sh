@@ -4,10 +4,10 @@
 # scripts/pack-offline-deps.sh) into .offline/root, builds the cuda preset for sm_90, prints the
 # device properties (never changes clocks or any setting), runs the gpu-labelled tests,
 # fcnlab-bench, fcnlab-paper-table (FCN forward times, hand kernels and cuDNN, beside the paper's
-# K40c and the device floor; an FCN-8s training step), the kernel ladders (conv2d,
-# conv_transpose2d, softmax/Dice), bench/pytorch_reference.py when torch with CUDA is importable (it usually is
-# not: no package registry there; then it says so), and compute-sanitizer (memcheck, racecheck,
-# synccheck) on a few kernel test cases (last, so the time budget trims it first). A copy of the
+# K40c and the device floor; an FCN-8s training step), bench/pytorch_reference.py when python3's
+# torch sees the GPU (the H200 host's image has PyTorch; elsewhere it says so and skips), the
+# kernel ladders (conv2d, conv_transpose2d, softmax/Dice), and compute-sanitizer (memcheck,
+# racecheck, synccheck) on a few kernel test cases (last, so the time budget trims it first). A copy of the
 # results goes to $OUT/results/DATE-DEVICE/ (README.md with date, device, driver, clocks as
 # found; CSV/JSON/Markdown) — commit that folder under bench/results/. Logs and summary.md go to $OUT (default ./gpu-results); the summary
 # table is printed last. Every step has a timeout, a failing step is recorded and the script goes
@@ -196,7 +196,8 @@ else
   skip_step device "no GPU"
 fi
 
-# ---- 5. gpu tests, 6. benchmarks, 7. ladder, 8. compute-sanitizer (last: the budget trims it first)
+# ---- 5. gpu tests, 6. benchmarks (fcnlab-bench, paper table, PyTorch side by side), 7. ladders,
+# 8. compute-sanitizer: in order of what the issues ask for, so the budget trims the last first
 KT=$BUILD/tests/fcnlab_tests_kernels
 if (( HAVE_GPU && BUILT )); then
   run_step tests-gpu 150 ctest --test-dir "$BUILD" -L gpu -j 4 --timeout 60 --output-on-failure \
@@ -219,11 +220,6 @@ if (( HAVE_GPU && BUILT )); then
   else
     skip_step paper-table "fcnlab-paper-table was not built"
   fi
-  ladders=$(find "$BUILD" -maxdepth 3 -type f -executable -name '*ladder*' | sort)
-  [ -z "$ladders" ] && skip_step ladder "no ladder program built"
-  for ladder in $ladders; do
-    run_step "ladder-$(basename "$ladder" | sed 's/^fcnlab-//')" 90 "$ladder"
-  done
   # PyTorch side by side, same GPU, same run: only where torch with CUDA is importable.
   PY=$(command -v python3 || true)
   if [ -n "$PY" ] && "$PY" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
@@ -234,9 +230,14 @@ if (( HAVE_GPU && BUILT )); then
       "$PY" "$REPO/scripts/paper-compare.py" "$OUT/paper-table.csv" "$OUT/pytorch.csv" --out "$OUT/paper-compare.md" \
       >> "$OUT/logs/pytorch.log" 2>&1
   else
-    echo "gpu-check: torch with CUDA is not importable here (no package registry on this host): PyTorch side skipped"
+    echo "gpu-check: python3 has no torch that sees the GPU here: PyTorch side skipped"
     skip_step pytorch "torch with CUDA not importable on this machine (python3: ${PY:-none})"
   fi
+  ladders=$(find "$BUILD" -maxdepth 3 -type f -executable -name '*ladder*' | sort)
+  [ -z "$ladders" ] && skip_step ladder "no ladder program built"
+  for ladder in $ladders; do
+    run_step "ladder-$(basename "$ladder" | sed 's/^fcnlab-//')" 90 "$ladder"
+  done
   if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
     CS=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
     for tool in memcheck racecheck synccheck; do
