@@ -201,7 +201,8 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y
       return;
     }
     const int crs = c.Cg * c.R * c.S;
-    run_tiled_gemm<T>(c.G, c.Kg, int64_t(c.N) * c.P * c.Q, crs, FwdWeightRows<T>{w.data<T>(), crs, c.Kg},
+    run_tiled_gemm<T>(c.G, c.Kg, int64_t(c.N) * c.P * c.Q, crs,
+                      FwdWeightRows<T>{w.data<T>(), crs, c.Kg, rows_vec4(w.data<T>(), crs)},
                       FwdImageCols<T>{x.data<T>(), c},
                       FwdStore<T>{y.data<T>(), b.defined() ? b.data<T>() : nullptr, c});
   });
@@ -244,7 +245,8 @@ void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, const
       return;
     }
     const int crs = c.Cg * c.R * c.S;
-    run_tiled_gemm<T>(c.G, c.Kg, crs, int64_t(c.N) * c.P * c.Q, BwdWeightGradRows<T>{dy.data<T>(), c},
+    run_tiled_gemm<T>(c.G, c.Kg, crs, int64_t(c.N) * c.P * c.Q,
+                      BwdWeightGradRows<T>{dy.data<T>(), c, rows_vec4(dy.data<T>(), int64_t(c.P) * c.Q)},
                       BwdWeightImageCols<T>{x.data<T>(), c}, BwdWeightStore<T>{dw.data<T>(), crs, c.Kg});
   });
 }

@@ -34,8 +34,10 @@ template <class T>
 struct FwdWeightRows {
   const T* w;
   int crs, Kg;
+  bool vec4 = false;  // rows_vec4(w, crs): one 16-byte load per thread and slice (gemm.cuh)
   __device__ const T* row(int g, int m) const { return w + (int64_t(g) * Kg + m) * crs; }
   __device__ T load(const T* r, int k) const { return r[k]; }
+  __device__ float4 load4(const T* r, int k) const { return *reinterpret_cast<const float4*>(r + k); }
 };
 
 struct ImageCol {  // where column (n, p, q) starts reading: the image plane and the window origin
@@ -320,6 +322,9 @@ template <class T>
 struct BwdWeightGradRows {
   const T* dy;
   ConvGeom c;
+  // rows_vec4(dy, P * Q): four k from a multiple of 4 then lie in one image's plane, so one
+  // division and one 16-byte load serve them (gemm.cuh).
+  bool vec4 = false;
   __device__ const T* row(int g, int m) const {
     return dy + (int64_t(g) * c.Kg + m) * c.P * c.Q;
   }
@@ -327,6 +332,11 @@ struct BwdWeightGradRows {
     const int pq = c.P * c.Q;
     const int n = k / pq, t = k - n * pq;
     return r[int64_t(n) * c.K * pq + t];
+  }
+  __device__ float4 load4(const T* r, int k) const {
+    const int pq = c.P * c.Q;
+    const int n = k / pq, t = k - n * pq;
+    return *reinterpret_cast<const float4*>(r + int64_t(n) * c.K * pq + t);
   }
 };
 

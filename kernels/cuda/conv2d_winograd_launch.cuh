@@ -57,7 +57,8 @@ void launch_winograd(const ConvGeom& c, const T* x, const T* w, const T* bias, T
     T* yn = y + int64_t(n0) * c.K * c.P * c.Q;
     FCNLAB_LAUNCH_CHECKED(winograd_input_kernel<T>, blocks_for(int64_t(c.C) * wg.T, 256), 256, 0, xn,
                           v.data<T>(), wg);
-    run_tiled_gemm<T>(16 * int64_t(c.G), c.Kg, wg.T, c.Cg, FwdWeightRows<T>{u.data<T>(), c.Cg, c.Kg},
+    run_tiled_gemm<T>(16 * int64_t(c.G), c.Kg, wg.T, c.Cg,
+                      FwdWeightRows<T>{u.data<T>(), c.Cg, c.Kg, rows_vec4(u.data<T>(), c.Cg)},
                       WinogradCols<T>{v.data<T>(), c.Cg, wg.T}, WinogradStore<T>{m.data<T>(), c.Kg, wg.T});
     FCNLAB_LAUNCH_CHECKED(winograd_output_kernel<T>, blocks_for(int64_t(c.K) * wg.T, 256), 256, 0,
                           m.data<T>(), bias, yn, wg);
@@ -83,7 +84,8 @@ void launch_winograd_weight(const ConvGeom& c, const T* x, const T* dy, T* dw) {
                           x + int64_t(n0) * c.C * c.H * c.W, v.data<T>(), wg);
     FCNLAB_LAUNCH_CHECKED(winograd_grad_kernel<T>, blocks_for(int64_t(c.K) * wg.T, 256), 256, 0,
                           dy + int64_t(n0) * c.K * c.P * c.Q, yt.data<T>(), wg);
-    run_tiled_gemm<T>(16 * int64_t(c.G), c.Kg, c.Cg, wg.T, WinogradTileRows<T>{yt.data<T>(), c.Kg, wg.T},
+    run_tiled_gemm<T>(16 * int64_t(c.G), c.Kg, c.Cg, wg.T,
+                      WinogradTileRows<T>{yt.data<T>(), c.Kg, wg.T, rows_vec4(yt.data<T>(), wg.T)},
                       WinogradTileRows<T>{v.data<T>(), c.Cg, wg.T},
                       WinogradWeightStore<T>{m.data<T>(), c.Kg, c.Cg, n0 > 0});
   }

@@ -21,9 +21,17 @@
 //   a.load(ctx, k) -> T          element (m, k), k < K guaranteed
 //   b.col(g, n) -> ColCtx ; b.load(ctx, k) -> T       the same for column n of B[g]
 //   store(g, m, n, acc)          m < M, n < N guaranteed
+// Optional, for an A loader whose rows run contiguously along k (weights, dy planes, Winograd
+// tiles): a member `bool vec4`, set by the launcher when every row starts 16-byte aligned and K is
+// a multiple of 4, and `a.load4(ctx, k) -> float4`, elements k..k+3 (k % 4 == 0) in one 16-byte
+// load. Then (f32, EA == 4) a thread's four A elements of a slice are one LDG.128 instead of four
+// LDG.32: a quarter of the load instructions, and each 128-byte line a warp reads is requested once
+// instead of four times. Same values, same arithmetic: bit-identical to the scalar loads.
 // Work is guarded (never an early return) because every thread must reach every barrier.
 #pragma once
+#include <concepts>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/cuda/portable.cuh"
 
@@ -60,6 +68,17 @@ struct GemmTileDerived {
   static_assert(C::BK % EA == 0, "a thread's A elements lie in one row");
   static_assert(NT % C::BN == 0, "a thread's B elements lie in one column");
 };
+
+template <class L, class Ctx>
+concept VectorRowLoader = requires(const L& l, const Ctx& c) {
+  { l.vec4 } -> std::convertible_to<bool>;
+  { l.load4(c, 0) } -> std::same_as<float4>;
+};
+
+// The launcher's test for `vec4`: rows of `row_len` elements from a 16-byte aligned `p`.
+inline bool rows_vec4(const void* p, int64_t row_len) {
+  return reinterpret_cast<uintptr_t>(p) % 16 == 0 && row_len % 4 == 0;
+}
 
 // Which rows / columns of the block tile a thread's register tile covers. Contiguous (the
 // shipped layout): thread (tx, ty) owns rows ty*TM .. ty*TM+TM-1. Split: two halves of TM/2, one in
@@ -107,10 +126,21 @@ __global__ void __launch_bounds__(GemmTileDerived<Cfg>::NT)
 
   T ra[EA], rb[EB];
   auto gather = [&](int k0) {
+    bool a_done = false;
+    if constexpr (std::is_same_v<T, float> && EA == 4 && VectorRowLoader<ALoad, decltype(a_ctx)>) {
+      if (a.vec4) {  // uniform; k_end and k are multiples of 4, so k < k_end covers k..k+3
+        const int k = k0 + a_k;
+        const float4 v = (a_ok && k < k_end) ? a.load4(a_ctx, k) : make_float4(0.f, 0.f, 0.f, 0.f);
+        ra[0] = v.x, ra[1] = v.y, ra[2] = v.z, ra[3] = v.w;
+        a_done = true;
+      }
+    }
+    if (!a_done) {
 FCNLAB_UNROLL
-    for (int i = 0; i < EA; ++i) {
-      const int k = k0 + a_k + i;
-      ra[i] = (a_ok && k < k_end) ? a.load(a_ctx, k) : T(0);
+      for (int i = 0; i < EA; ++i) {
+        const int k = k0 + a_k + i;
+        ra[i] = (a_ok && k < k_end) ? a.load(a_ctx, k) : T(0);
+      }
     }
 FCNLAB_UNROLL
     for (int i = 0; i < EB; ++i) {
@@ -206,8 +236,10 @@ template <class T>
 struct MatrixRows {  // A loader
   const T* p;
   int64_t rs, cs;
+  bool vec4 = false;  // cs == 1 and rows_vec4(p, rs) with K % 4 == 0 (see the top)
   __device__ const T* row(int, int m) const { return p + m * rs; }
   __device__ T load(const T* r, int k) const { return r[k * cs]; }
+  __device__ float4 load4(const T* r, int k) const { return *reinterpret_cast<const float4*>(r + k); }
 };
 
 template <class T>

@@ -1,5 +1,6 @@
 // The conv2d forward ladder (bench/cuda/conv2d_ladder: naive -> shared-memory tiled ->
-// register-tiled -> split register tiles -> tap table -> Winograd, the last on 3x3 stride-1 shapes)
+// register-tiled -> split register tiles -> tap table -> Winograd, on 3x3 stride-1 shapes only ->
+// 16-byte weight loads)
 // against the CPU's direct convolution, every rung bit-exact on small-integer
 // data. Runs under simt only: the ladder's .cuh files hold device code, which a host-compiled
 // test in the cuda build cannot include (there bench/cuda/conv_ladder.cu checks each rung).
@@ -36,7 +37,10 @@ TEST_CASE("conv2d ladder: every rung matches the CPU reference bit-exactly") {
       {1, 2, 5, 5, 20, 1, 1, Conv2dOptions::make(1, 0)},
       // 70 filters x 132 pixels: both halves of v4's split register tiles hold outputs
       {1, 3, 12, 11, 70, 3, 3, Conv2dOptions::make(1, 1)},
+      // 8 x 3 x 3 = 72 weights per filter: v7 reads them as 16-byte vectors (the others cannot)
+      {1, 8, 9, 9, 12, 3, 3, Conv2dOptions::make(1, 1)},
   };
+  int vector_cases = 0;
   Generator g(21);
   for (const Case& cs : cases) {
     const Conv2dOptions& o = cs.o;
@@ -51,6 +55,7 @@ TEST_CASE("conv2d ladder: every rung matches the CPU reference bit-exactly") {
                                     o.groups, cs.c / o.groups, cs.k / o.groups,
                                     o.stride_h, o.stride_w, o.pad_h, o.pad_w, o.dilation_h, o.dilation_w};
     Tensor xd = x.to(Device::cuda()), wd = w.to(Device::cuda()), bd = b.to(Device::cuda());
+    vector_cases += kernels::cuda::rows_vec4(wd.data<float>(), int64_t(c.Cg) * c.R * c.S);
     for (const ladder::Rung& rung : ladder::kConvLadder) {
       const std::string rung_name = rung.name;
       CAPTURE(rung_name);
@@ -61,5 +66,6 @@ TEST_CASE("conv2d ladder: every rung matches the CPU reference bit-exactly") {
       CHECK_CLOSE(y.to(Device::cpu()), y_ref, 0.0, 0.0);
     }
   }
+  CHECK(vector_cases >= 2);  // v7's 16-byte path ran, not only its 4-byte fallback
 }
 #endif

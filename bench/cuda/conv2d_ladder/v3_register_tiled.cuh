@@ -1,6 +1,6 @@
 // conv2d ladder v3 — register-tiled, double-buffered implicit GEMM: the rung promoted into
 // kernels/cuda (gemm.cuh's tiled_gemm_kernel with conv2d.cuh's gathers; this file only launches
-// it). f32: 128 x 128 x 8 block tiles, 256 threads, each holding an 8 x 8 accumulator in
+// it, with the weights read 4 bytes at a time as before v7). f32: 128 x 128 x 8 block tiles, 256 threads, each holding an 8 x 8 accumulator in
 // registers, so per k a thread does 64 FMAs for 16 shared loads (v2: 1 FMA per 2); the global
 // gathers of slice t+1 are in flight while slice t is multiplied (two shared buffers, one
 // barrier per slice); split-K when the output tiles alone cannot fill the SMs.
