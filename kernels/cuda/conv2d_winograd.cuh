@@ -238,7 +238,8 @@ struct WinogradTileRows {
   const T* p;
   int rows;  // rows per group (Kg for Y, Cg for V)
   int64_t T_;
-  bool vec4 = false;  // as A: rows_vec4(p, T_), one 16-byte load per thread and slice (gemm.cuh)
+  bool vec4 = false;  // rows_vec4(p, T_): one 16-byte load per thread and slice (gemm.cuh)
+  static constexpr bool k_contiguous = true;  // as B, gathered as A is (gemm.cuh)
   __device__ const T* row(int gz, int m) const { return p + (int64_t(gz) * rows + m) * T_; }
   __device__ const T* col(int gz, int n) const { return row(gz, n); }
   __device__ T load(const T* r, int k) const { return r[k]; }

@@ -86,7 +86,7 @@ void launch_winograd_weight(const ConvGeom& c, const T* x, const T* dy, T* dw) {
                           dy + int64_t(n0) * c.K * c.P * c.Q, yt.data<T>(), wg);
     run_tiled_gemm<T>(16 * int64_t(c.G), c.Kg, c.Cg, wg.T,
                       WinogradTileRows<T>{yt.data<T>(), c.Kg, wg.T, rows_vec4(yt.data<T>(), wg.T)},
-                      WinogradTileRows<T>{v.data<T>(), c.Cg, wg.T},
+                      WinogradTileRows<T>{v.data<T>(), c.Cg, wg.T, rows_vec4(v.data<T>(), wg.T)},
                       WinogradWeightStore<T>{m.data<T>(), c.Kg, c.Cg, n0 > 0});
   }
   FCNLAB_LAUNCH_CHECKED(winograd_weight_output_kernel<T>, blocks_for(kc, 256), 256, 0, m.data<T>(), dw, c.K,

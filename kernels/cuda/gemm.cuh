@@ -27,6 +27,10 @@
 // load. Then (f32, EA == 4) a thread's four A elements of a slice are one LDG.128 instead of four
 // LDG.32: a quarter of the load instructions, and each 128-byte line a warp reads is requested once
 // instead of four times. Same values, same arithmetic: bit-identical to the scalar loads.
+// A B loader whose columns run contiguously along k (Winograd's tile rows, the weight gradient's
+// B) may declare `static constexpr bool k_contiguous = true`: B is then gathered the way A is, each
+// thread taking 4 consecutive k of a column (one 16-byte load with vec4/load4), so a warp reads
+// 16 columns x 32 bytes per instruction instead of 32 columns x 4 bytes, one line per lane.
 // Work is guarded (never an early return) because every thread must reach every barrier.
 #pragma once
 #include <concepts>
@@ -75,6 +79,9 @@ concept VectorRowLoader = requires(const L& l, const Ctx& c) {
   { l.load4(c, 0) } -> std::same_as<float4>;
 };
 
+template <class L>
+concept KContiguousCols = requires { requires L::k_contiguous; };
+
 // The launcher's test for `vec4`: rows of `row_len` elements from a 16-byte aligned `p`.
 inline bool rows_vec4(const void* p, int64_t row_len) {
   return reinterpret_cast<uintptr_t>(p) % 16 == 0 && row_len % 4 == 0;
@@ -116,13 +123,27 @@ __global__ void __launch_bounds__(GemmTileDerived<Cfg>::NT)
   const int k_end = min(K, k_begin + k_chunk);
 
   // Which elements this thread gathers: A row a_m, columns a_k..a_k+EA-1 of the slice;
-  // B column b_n, rows b_k + i * (NT / BN).
+  // B column b_n, rows b_k + i * (NT / BN) -- or, for a k-contiguous B loader (B_BY_K), columns
+  // b_n + j * B_CPP, rows b_k..b_k+3 of each, as A.
   const int a_m = tid / (BK / EA), a_k = (tid % (BK / EA)) * EA;
-  const int b_n = tid % BN, b_k = tid / BN;
+  constexpr bool B_BY_K = KContiguousCols<BLoad> && EB % 4 == 0 && BK % 4 == 0;
   constexpr int B_STEP = D::NT / BN;
-  const bool a_ok = m0 + a_m < M, b_ok = n0 + b_n < N;
+  constexpr int B_TPC = B_BY_K ? BK / 4 : 1;  // threads per column
+  constexpr int B_CPP = D::NT / B_TPC;        // columns per pass over the threads
+  constexpr int B_PASSES = B_BY_K ? EB / 4 : 1;
+  const int b_n = B_BY_K ? tid / B_TPC : tid % BN;
+  const int b_k = B_BY_K ? (tid % B_TPC) * 4 : tid / BN;
+  const bool a_ok = m0 + a_m < M;
   const auto a_ctx = a.row(g, a_ok ? m0 + a_m : 0);
-  const auto b_ctx = b.col(g, b_ok ? n0 + b_n : 0);
+  using BCtx = decltype(b.col(0, 0));
+  bool b_ok[B_PASSES];
+  BCtx b_ctx[B_PASSES];
+FCNLAB_UNROLL
+  for (int j = 0; j < B_PASSES; ++j) {
+    const int n = n0 + b_n + j * B_CPP;
+    b_ok[j] = n < N;
+    b_ctx[j] = b.col(g, b_ok[j] ? n : 0);
+  }
 
   T ra[EA], rb[EB];
   auto gather = [&](int k0) {
@@ -142,17 +163,47 @@ FCNLAB_UNROLL
         ra[i] = (a_ok && k < k_end) ? a.load(a_ctx, k) : T(0);
       }
     }
+    if constexpr (B_BY_K) {
+      bool b_vec = false;
+      if constexpr (std::is_same_v<T, float> && VectorRowLoader<BLoad, BCtx>) b_vec = b.vec4;
 FCNLAB_UNROLL
-    for (int i = 0; i < EB; ++i) {
-      const int k = k0 + b_k + i * B_STEP;
-      rb[i] = (b_ok && k < k_end) ? b.load(b_ctx, k) : T(0);
+      for (int j = 0; j < B_PASSES; ++j) {
+        const int k = k0 + b_k;
+        bool done = false;
+        if constexpr (std::is_same_v<T, float> && VectorRowLoader<BLoad, BCtx>) {
+          if (b_vec) {  // as A's: k < k_end covers k..k+3
+            const float4 v = (b_ok[j] && k < k_end) ? b.load4(b_ctx[j], k) : make_float4(0.f, 0.f, 0.f, 0.f);
+            rb[4 * j] = v.x, rb[4 * j + 1] = v.y, rb[4 * j + 2] = v.z, rb[4 * j + 3] = v.w;
+            done = true;
+          }
+        }
+        if (!done) {
+FCNLAB_UNROLL
+          for (int i = 0; i < 4; ++i)
+            rb[4 * j + i] = (b_ok[j] && k + i < k_end) ? b.load(b_ctx[j], k + i) : T(0);
+        }
+      }
+    } else {
+FCNLAB_UNROLL
+      for (int i = 0; i < EB; ++i) {
+        const int k = k0 + b_k + i * B_STEP;
+        rb[i] = (b_ok[0] && k < k_end) ? b.load(b_ctx[0], k) : T(0);
+      }
     }
   };
   auto put = [&](int buf) {
 FCNLAB_UNROLL
     for (int i = 0; i < EA; ++i) As[buf][a_k + i][a_m] = ra[i];
+    if constexpr (B_BY_K) {
+      // lanes (b_n = lane / 2, b_k = 0 or 4): banks 4 * (b_k + i) + b_n mod 32, all different
 FCNLAB_UNROLL
-    for (int i = 0; i < EB; ++i) Bs[buf][b_k + i * B_STEP][b_n] = rb[i];
+      for (int j = 0; j < B_PASSES; ++j)
+FCNLAB_UNROLL
+        for (int i = 0; i < 4; ++i) Bs[buf][b_k + i][b_n + j * B_CPP] = rb[4 * j + i];
+    } else {
+FCNLAB_UNROLL
+      for (int i = 0; i < EB; ++i) Bs[buf][b_k + i * B_STEP][b_n] = rb[i];
+    }
   };
 
   // This thread's register tile: rows ty*TM.., columns tx*TN.. of the block tile.
