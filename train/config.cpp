@@ -60,7 +60,7 @@ std::vector<Field> fields(TrainConfig& c) {
       {"patience", "early stopping after this many epochs without a better val Dice (0: off)", &c.patience},
       {"device", "cpu | cuda", &c.device},
       {"kernels", "hand | cudnn: the CUDA kernels for conv/softmax/GEMM", &c.kernels},
-      {"workers", "data-loading threads", &c.workers},
+      {"workers", "data-loading threads (0: automatic: cuda half the cores, 2 to 8; cpu 2)", &c.workers},
       {"seed", "seed of init, data order, augmentation and dropout", &c.seed},
       {"out", "output folder", &c.out},
       {"resume", "continue the run of this last.safetensors", &c.resume},
@@ -390,7 +390,7 @@ void validate_config(const TrainConfig& c, const std::set<std::string>& given) {
                c.kernels, "'");
   FCNLAB_CHECK(c.kernels == "hand" || c.device != "cpu",
                "--kernels cudnn chooses CUDA kernels; it contradicts --device cpu");
-  FCNLAB_CHECK(c.workers >= 1 && c.workers <= 64, "--workers must be in [1, 64], got ", c.workers);
+  FCNLAB_CHECK(c.workers >= 0 && c.workers <= 64, "--workers must be in [0, 64] (0: automatic), got ", c.workers);
   FCNLAB_CHECK(!c.out.empty(), "--out must name a folder");
   FCNLAB_CHECK(c.stop_after >= 0, "--stop-after must be >= 0, got ", c.stop_after);
 }
@@ -422,6 +422,12 @@ TrainConfig resolve_resume(const json& stored, const TrainConfig& cli,
   if (!given.count("out")) c.out = std::filesystem::path(path).parent_path().string();
   if (c.out.empty()) c.out = ".";
   return c;
+}
+
+int resolved_workers(const TrainConfig& c, unsigned cores) {
+  if (c.workers > 0) return c.workers;
+  if (c.device != "cuda") return 2;
+  return static_cast<int>(std::clamp<unsigned>(cores / 2, 2, 8));
 }
 
 }  // namespace fcnlab::train

@@ -2,6 +2,7 @@
 #include "train/trainer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "data/loader.h"
 #include "data/phantom.h"
@@ -64,7 +66,8 @@ json EpochRecord::to_json() const {
           {"lr", lr},
           {"images_per_second", num(images_per_second)},
           {"skipped", skipped},
-          {"seconds", seconds}};
+          {"seconds", seconds},
+          {"data_wait", num(data_wait)}};
 }
 
 EpochRecord EpochRecord::from_json(const json& j) {
@@ -92,6 +95,7 @@ EpochRecord EpochRecord::from_json(const json& j) {
   r.images_per_second = num("images_per_second");
   r.skipped = j.value("skipped", int64_t{0});
   r.seconds = num("seconds");
+  r.data_wait = num("data_wait");  // NaN for runs recorded before it was measured
   return r;
 }
 
@@ -99,7 +103,7 @@ std::string metrics_csv(const std::vector<EpochRecord>& history) {
   std::ostringstream os;
   os << "epoch,train_loss,val_loss,val_dice,val_dice_pos,val_iou,val_pixel_acc,val_auc,"
         "val_sensitivity,val_specificity,threshold,min_area,val_dice_at_0.5,head_auc,"
-        "head_sensitivity,head_specificity,lr,images_per_s,skipped,seconds\n";
+        "head_sensitivity,head_specificity,lr,images_per_s,skipped,seconds,data_wait\n";
   for (const auto& r : history) {
     os << r.epoch << "," << format_metric(r.train_loss) << "," << format_metric(r.val_loss) << ","
        << format_metric(r.dice) << "," << format_metric(r.dice_positive) << ","
@@ -109,7 +113,7 @@ std::string metrics_csv(const std::vector<EpochRecord>& history) {
        << "," << format_metric(r.dice_default) << "," << format_metric(r.head_auc) << ","
        << format_metric(r.head_sensitivity) << "," << format_metric(r.head_specificity) << ","
        << format_metric(r.lr) << "," << format_metric(r.images_per_second) << "," << r.skipped
-       << "," << format_metric(r.seconds) << "\n";
+       << "," << format_metric(r.seconds) << "," << format_metric(r.data_wait) << "\n";
   }
   return os.str();
 }
@@ -473,7 +477,8 @@ TrainResult run_training(const TrainConfig& c) {
 
   data::LoaderConfig lc;
   lc.batch_size = c.batch;
-  lc.workers = c.workers;
+  const int workers = resolved_workers(c, std::max(1u, std::thread::hardware_concurrency()));
+  lc.workers = workers;
   lc.size = c.size;
   lc.seed = c.seed;
   lc.shuffle = true;
@@ -496,6 +501,7 @@ TrainResult run_training(const TrainConfig& c) {
 
   TrainResult result;
   result.out = out;
+  result.workers = workers;
   int start_epoch = 1;
   int64_t global_step = 0;
   int bad_epochs = 0;
@@ -519,10 +525,11 @@ TrainResult run_training(const TrainConfig& c) {
               static_cast<long long>(net->num_parameters(true) + (head ? head->num_parameters(true) : 0)),
               head ? ", with a classification head" : "");
   std::printf("fcnlab-train: %zu train / %zu validation images from %s at %dx%d; %d epoch(s) of "
-              "%lld step(s), batch %d x accum %d; %s, %s; loss %s; %s\n",
+              "%lld step(s), batch %d x accum %d; %s, %s; loss %s; %s; %d loader thread(s)%s\n",
               split.train.size(), split.val.size(), data_root.c_str(), c.size, c.size, c.epochs,
               static_cast<long long>(steps_per_epoch), c.batch, c.accum, c.optimizer.c_str(),
-              schedule.str().c_str(), c.loss.c_str(), dev.str().c_str());
+              schedule.str().c_str(), c.loss.c_str(), dev.str().c_str(), workers,
+              c.workers == 0 ? " (automatic; --workers N to choose)" : "");
   if (resuming) {
     std::printf("fcnlab-train: resuming %s at epoch %d (step %lld)\n", c.resume.c_str(),
                 start_epoch, static_cast<long long>(global_step));
@@ -539,6 +546,7 @@ TrainResult run_training(const TrainConfig& c) {
   }
   std::fflush(stdout);
 
+  bool warned_data_wait = false;
   for (int epoch = start_epoch; epoch <= c.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
     net->train();
@@ -550,6 +558,14 @@ TrainResult run_training(const TrainConfig& c) {
     Progress progress(micro_per_epoch, c.batch, label);
     data::Batch b;
     int64_t micro = 0, images = 0;
+    // Time spent blocked on the loader: near 0 while it keeps ahead of the model.
+    double data_wait_seconds = 0;
+    auto next_batch = [&]() {
+      const auto w0 = std::chrono::steady_clock::now();
+      const bool got = train_loader.next(b);
+      data_wait_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+      return got;
+    };
     double loss_sum = 0, step_loss_sum = 0;
     int step_micro = 0;
     int64_t loss_n = 0;
@@ -584,7 +600,7 @@ TrainResult run_training(const TrainConfig& c) {
           << format_metric(c.lr * schedule.factor(global_step - 1)) << "\n";
       step_rows += row.str();
     };
-    while (micro < micro_per_epoch && train_loader.next(b)) {
+    while (micro < micro_per_epoch && next_batch()) {
       for (const auto& s : b.skipped)
         std::fprintf(stderr, "\nfcnlab-train: warning: skipped %s\n", s.reason.c_str());
       const int64_t n = b.image.size(0);
@@ -631,6 +647,7 @@ TrainResult run_training(const TrainConfig& c) {
     r.head_specificity = v.head_specificity;
     r.lr = c.lr * schedule.factor(std::max<int64_t>(0, global_step - 1));
     r.images_per_second = train_seconds > 0 ? double(images) / train_seconds : 0;
+    r.data_wait = train_seconds > 0 ? std::min(1.0, data_wait_seconds / train_seconds) : 0;
     r.skipped = train_skipped + v.skipped;
     r.seconds = seconds;
     result.history.push_back(r);
@@ -682,9 +699,16 @@ TrainResult run_training(const TrainConfig& c) {
     if (head)
       std::printf("  head AUC %s sens %s spec %s", format_metric(r.head_auc).c_str(),
                   format_metric(r.head_sensitivity).c_str(), format_metric(r.head_specificity).c_str());
+    if (r.data_wait >= 0.1) std::printf("  waited on data %.0f%%", 100 * r.data_wait);
     std::printf("  %.1f img/s  %s%s%s\n", r.images_per_second, format_duration(seconds).c_str(),
                 improved ? "  * best" : "",
                 r.skipped ? ("  (" + std::to_string(r.skipped) + " unreadable image(s) skipped)").c_str() : "");
+    if (r.data_wait >= 0.25 && !warned_data_wait) {
+      warned_data_wait = true;
+      std::printf("fcnlab-train: note: training waited for the data loader %.0f%% of the time this epoch; "
+                  "more --workers may help (now %d, this machine has %u cores)\n",
+                  100 * r.data_wait, workers, std::thread::hardware_concurrency());
+    }
     std::fflush(stdout);
 
     if (c.patience > 0 && bad_epochs >= c.patience && epoch < c.epochs) {

@@ -40,6 +40,9 @@ struct EpochRecord {
   double images_per_second = 0;
   int64_t skipped = 0;  // corrupt images skipped this epoch
   double seconds = 0;
+  // Share of the training time (not validation) spent blocked waiting for the next batch: near
+  // 0 while the loader keeps ahead; large when the model waits on PNG decoding (more --workers).
+  double data_wait = 0;
 
   nlohmann::json to_json() const;
   static EpochRecord from_json(const nlohmann::json& j);
@@ -56,6 +59,7 @@ struct TrainResult {
   bool early_stopped = false;
   bool interrupted = false;          // --stop-after reached
   std::string out;                   // the output folder
+  int workers = 0;                   // loader threads used (--workers or the automatic choice)
 };
 
 // Runs (or continues, with c.resume) a training run. A non-finite loss throws after naming

@@ -129,6 +129,11 @@ TEST_CASE("train config: contradictory and out-of-range flags are refused") {
   c.accum = 0;
   CHECK_THROWS_WITH(validate_config(c, {}), doctest::Contains("--accum must be >= 1"));
   c = valid();
+  c.workers = -1;
+  CHECK_THROWS_WITH(validate_config(c, {}), doctest::Contains("--workers must be in [0, 64] (0: automatic)"));
+  c.workers = 0;
+  CHECK_NOTHROW(validate_config(c, {}));
+  c = valid();
   c.size = 16;
   CHECK_THROWS_WITH(validate_config(c, {"size"}), doctest::Contains("--phantom-size 32 or more"));
   c.phantom_size = 32;
@@ -189,4 +194,19 @@ TEST_CASE("train config: a resumed run keeps its configuration") {
   // Giving a fixed option with the run's own value is fine.
   cli.lr = 0.003;
   CHECK_NOTHROW(resolve_resume(stored.to_json(), cli, {"lr", "resume"}, cli.resume));
+}
+
+TEST_CASE("train config: --workers 0 picks the loader threads for the device and the machine") {
+  TrainConfig c;
+  CHECK(c.workers == 0);  // automatic by default
+  CHECK(resolved_workers(c, 16) == 2);  // cpu: the cores compute; loading is not the bottleneck
+  c.device = "cuda";
+  CHECK(resolved_workers(c, 2) == 2);
+  CHECK(resolved_workers(c, 6) == 3);
+  CHECK(resolved_workers(c, 16) == 8);
+  CHECK(resolved_workers(c, 128) == 8);
+  c.workers = 5;  // as given, on any device
+  CHECK(resolved_workers(c, 16) == 5);
+  c.device = "cpu";
+  CHECK(resolved_workers(c, 1) == 5);
 }

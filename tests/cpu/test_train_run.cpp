@@ -235,7 +235,19 @@ TEST_CASE("train: output folder contents, tuned post-processing in the checkpoin
     CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);
   const std::string csv = read_text(dir / "run/metrics.csv");
   CHECK(csv.rfind("epoch,train_loss,val_loss,val_dice,", 0) == 0);
+  CHECK(csv.find(",seconds,data_wait\n") != std::string::npos);
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);
+  // The share of training time spent waiting for batches: measured, a fraction, and in the
+  // checkpoint's history (an older record without it reads as NaN, not 0).
+  CHECK(r.workers == 2);  // c.workers as given
+  for (const EpochRecord& e : r.history) {
+    CHECK(e.data_wait >= 0.0);
+    CHECK(e.data_wait <= 1.0);
+    CHECK(EpochRecord::from_json(e.to_json()).data_wait == e.data_wait);
+  }
+  nlohmann::json old = r.history[0].to_json();
+  old.erase("data_wait");
+  CHECK(std::isnan(EpochRecord::from_json(old).data_wait));
   // The config written is the one that ran, and reads back.
   TrainConfig back;
   apply_json(nlohmann::json::parse(read_text(dir / "run/config.json")), back, {}, "config.json");
