@@ -247,7 +247,8 @@ void conv2d_backward_weight(const Tensor& x, const Tensor& dy, Tensor& dw, const
     const int crs = c.Cg * c.R * c.S;
     run_tiled_gemm<T>(c.G, c.Kg, crs, int64_t(c.N) * c.P * c.Q,
                       BwdWeightGradRows<T>{dy.data<T>(), c, rows_vec4(dy.data<T>(), int64_t(c.P) * c.Q)},
-                      BwdWeightImageCols<T>{x.data<T>(), c}, BwdWeightStore<T>{dw.data<T>(), crs, c.Kg});
+                      BwdWeightImageCols<T>{x.data<T>(), c, int64_t(c.N) * c.P * c.Q % 4 == 0},
+                      BwdWeightStore<T>{dw.data<T>(), crs, c.Kg});
   });
 }
 

@@ -349,6 +349,11 @@ template <class T>
 struct BwdWeightImageCols {
   const T* x;
   ConvGeom c;
+  // Gathered as A is (gemm.cuh): each thread takes four consecutive k (pixels) of its column.
+  // vec4 (N * P * Q a multiple of 4): load4 then splits k into (n, p, q) once and steps q for the
+  // other three, where four load() calls divide eight times.
+  static constexpr bool k_contiguous = true;
+  bool vec4 = false;
   __device__ FilterCol col(int g, int j) const {
     const int rs = c.R * c.S;
     const int ch = j / rs, t = j - ch * rs, r = t / c.S, s = t - r * c.S;
@@ -357,6 +362,23 @@ struct BwdWeightImageCols {
   __device__ T load(const FilterCol& ctx, int k) const {
     const int pq = c.P * c.Q;
     const int n = k / pq, t = k - n * pq, p = t / c.Q, q = t - p * c.Q;
+    return at(ctx, n, p, q);
+  }
+  __device__ float4 load4(const FilterCol& ctx, int k) const {
+    const int pq = c.P * c.Q;
+    int n = k / pq, t = k - n * pq, p = t / c.Q, q = t - p * c.Q;
+    float v[4];
+FCNLAB_UNROLL
+    for (int i = 0; i < 4; ++i) {
+      v[i] = static_cast<float>(at(ctx, n, p, q));
+      if (++q == c.Q) {
+        q = 0;
+        if (++p == c.P) p = 0, ++n;
+      }
+    }
+    return make_float4(v[0], v[1], v[2], v[3]);
+  }
+  __device__ T at(const FilterCol& ctx, int n, int p, int q) const {
     const int h = p * c.sh + ctx.roff, w = q * c.sw + ctx.soff;
     return (h >= 0 && h < c.H && w >= 0 && w < c.W)
                ? x[int64_t(n) * c.C * c.H * c.W + ctx.base + int64_t(h) * c.W + w]

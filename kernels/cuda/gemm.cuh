@@ -21,15 +21,17 @@
 //   a.load(ctx, k) -> T          element (m, k), k < K guaranteed
 //   b.col(g, n) -> ColCtx ; b.load(ctx, k) -> T       the same for column n of B[g]
 //   store(g, m, n, acc)          m < M, n < N guaranteed
-// Optional, for an A loader whose rows run contiguously along k (weights, dy planes, Winograd
-// tiles): a member `bool vec4`, set by the launcher when every row starts 16-byte aligned and K is
-// a multiple of 4, and `a.load4(ctx, k) -> float4`, elements k..k+3 (k % 4 == 0) in one 16-byte
-// load. Then (f32, EA == 4) a thread's four A elements of a slice are one LDG.128 instead of four
-// LDG.32: a quarter of the load instructions, and each 128-byte line a warp reads is requested once
-// instead of four times. Same values, same arithmetic: bit-identical to the scalar loads.
-// A B loader whose columns run contiguously along k (Winograd's tile rows, the weight gradient's
-// B) may declare `static constexpr bool k_contiguous = true`: B is then gathered the way A is, each
-// thread taking 4 consecutive k of a column (one 16-byte load with vec4/load4), so a warp reads
+// Optional, for a loader whose rows (A) or columns (B) run along k: a member `bool vec4`, set by
+// the launcher when K is a multiple of 4 (and, for a 16-byte load, every row starts 16-byte
+// aligned), and `load4(ctx, k) -> float4`, elements k..k+3 (k % 4 == 0) at once: one 16-byte
+// load for contiguous rows (weights, dy planes, Winograd tiles, plain matrices), or one index
+// split for four gathered elements (the weight gradient's image columns). Then (f32) a thread's
+// four A elements of a slice are one LDG.128 instead of four LDG.32: a quarter of the load
+// instructions, and each 128-byte line a warp reads is requested once instead of four times.
+// Same values, same arithmetic: bit-identical to the scalar loads.
+// A B loader may also declare `static constexpr bool k_contiguous = true` (Winograd's tile rows
+// and the weight gradient's image columns, both running along k): B is then gathered the way A
+// is, each thread taking 4 consecutive k of a column (through load4 when vec4), so a warp reads
 // 16 columns x 32 bytes per instruction instead of 32 columns x 4 bytes, one line per lane.
 // Work is guarded (never an early return) because every thread must reach every barrier.
 #pragma once
