@@ -148,17 +148,25 @@ FCNLAB_UNROLL
   }
 
   T ra[EA], rb[EB];
-  auto gather = [&](int k0) {
-    bool a_done = false;
-    if constexpr (std::is_same_v<T, float> && EA == 4 && VectorRowLoader<ALoad, decltype(a_ctx)>) {
-      if (a.vec4) {  // uniform; k_end and k are multiples of 4, so k < k_end covers k..k+3
-        const int k = k0 + a_k;
-        const float4 v = (a_ok && k < k_end) ? a.load4(a_ctx, k) : make_float4(0.f, 0.f, 0.f, 0.f);
-        ra[0] = v.x, ra[1] = v.y, ra[2] = v.z, ra[3] = v.w;
-        a_done = true;
+  // Elements k..k+3 of one row (A) or column (B) into dst: through load4 when the loader offers
+  // it and the launcher set vec4 (uniform; k and k_end are multiples of 4 then, so k < k_end
+  // covers all four), else one by one.
+  auto load_run4 = [&](const auto& l, const auto& ctx, bool ok, int k, T* dst) {
+    using L = std::decay_t<decltype(l)>;
+    if constexpr (std::is_same_v<T, float> && VectorRowLoader<L, std::decay_t<decltype(ctx)>>) {
+      if (l.vec4) {
+        const float4 v = (ok && k < k_end) ? l.load4(ctx, k) : make_float4(0.f, 0.f, 0.f, 0.f);
+        dst[0] = v.x, dst[1] = v.y, dst[2] = v.z, dst[3] = v.w;
+        return;
       }
     }
-    if (!a_done) {
+FCNLAB_UNROLL
+    for (int i = 0; i < 4; ++i) dst[i] = (ok && k + i < k_end) ? l.load(ctx, k + i) : T(0);
+  };
+  auto gather = [&](int k0) {
+    if constexpr (EA == 4) {
+      load_run4(a, a_ctx, a_ok, k0 + a_k, ra);
+    } else {
 FCNLAB_UNROLL
       for (int i = 0; i < EA; ++i) {
         const int k = k0 + a_k + i;
@@ -166,25 +174,8 @@ FCNLAB_UNROLL
       }
     }
     if constexpr (B_BY_K) {
-      bool b_vec = false;
-      if constexpr (std::is_same_v<T, float> && VectorRowLoader<BLoad, BCtx>) b_vec = b.vec4;
 FCNLAB_UNROLL
-      for (int j = 0; j < B_PASSES; ++j) {
-        const int k = k0 + b_k;
-        bool done = false;
-        if constexpr (std::is_same_v<T, float> && VectorRowLoader<BLoad, BCtx>) {
-          if (b_vec) {  // as A's: k < k_end covers k..k+3
-            const float4 v = (b_ok[j] && k < k_end) ? b.load4(b_ctx[j], k) : make_float4(0.f, 0.f, 0.f, 0.f);
-            rb[4 * j] = v.x, rb[4 * j + 1] = v.y, rb[4 * j + 2] = v.z, rb[4 * j + 3] = v.w;
-            done = true;
-          }
-        }
-        if (!done) {
-FCNLAB_UNROLL
-          for (int i = 0; i < 4; ++i)
-            rb[4 * j + i] = (b_ok[j] && k + i < k_end) ? b.load(b_ctx[j], k + i) : T(0);
-        }
-      }
+      for (int j = 0; j < B_PASSES; ++j) load_run4(b, b_ctx[j], b_ok[j], k0 + b_k, rb + 4 * j);
     } else {
 FCNLAB_UNROLL
       for (int i = 0; i < EB; ++i) {
