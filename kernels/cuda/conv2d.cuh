@@ -37,7 +37,7 @@ struct FwdWeightRows {
   bool vec4 = false;  // rows_vec4(w, crs): one 16-byte load per thread and slice (gemm.cuh)
   __device__ const T* row(int g, int m) const { return w + (int64_t(g) * Kg + m) * crs; }
   __device__ T load(const T* r, int k) const { return r[k]; }
-  __device__ float4 load4(const T* r, int k) const { return *reinterpret_cast<const float4*>(r + k); }
+  __device__ float4 load4(const T* r, int k) const { return load_float4(r + k); }
 };
 
 struct ImageCol {  // where column (n, p, q) starts reading: the image plane and the window origin
@@ -336,7 +336,7 @@ struct BwdWeightGradRows {
   __device__ float4 load4(const T* r, int k) const {
     const int pq = c.P * c.Q;
     const int n = k / pq, t = k - n * pq;
-    return *reinterpret_cast<const float4*>(r + int64_t(n) * c.K * pq + t);
+    return load_float4(r + int64_t(n) * c.K * pq + t);
   }
 };
 

@@ -243,7 +243,7 @@ struct WinogradTileRows {
   __device__ const T* row(int gz, int m) const { return p + (int64_t(gz) * rows + m) * T_; }
   __device__ const T* col(int gz, int n) const { return row(gz, n); }
   __device__ T load(const T* r, int k) const { return r[k]; }
-  __device__ float4 load4(const T* r, int k) const { return *reinterpret_cast<const float4*>(r + k); }
+  __device__ float4 load4(const T* r, int k) const { return load_float4(r + k); }
 };
 
 // M[gz][k][cg], added to what is there when accumulating over passes of images.

@@ -283,7 +283,7 @@ struct MatrixRows {  // A loader
   bool vec4 = false;  // cs == 1 and rows_vec4(p, rs) with K % 4 == 0 (see the top)
   __device__ const T* row(int, int m) const { return p + m * rs; }
   __device__ T load(const T* r, int k) const { return r[k * cs]; }
-  __device__ float4 load4(const T* r, int k) const { return *reinterpret_cast<const float4*>(r + k); }
+  __device__ float4 load4(const T* r, int k) const { return load_float4(r + k); }
 };
 
 template <class T>

@@ -35,6 +35,20 @@
 
 #endif
 
+namespace fcnlab::kernels::cuda {
+// p[0..3] in one 16-byte load (ld.global.v4.f32). p must be 16-byte aligned: on a GPU a
+// misaligned vector access is cudaErrorMisalignedAddress, and under simt it fails the launch the
+// same way (with the call site) instead of quietly working on x86.
+#if defined(__CUDACC__)
+__device__ __forceinline__ float4 load_float4(const float* p) { return *reinterpret_cast<const float4*>(p); }
+#else
+inline float4 load_float4(const float* p, std::source_location l = std::source_location::current()) {
+  ::fcnlab::simt::detail::check_aligned(p, 16, ::fcnlab::simt::detail::site_of(l));
+  return *reinterpret_cast<const float4*>(p);
+}
+#endif
+}  // namespace fcnlab::kernels::cuda
+
 // Loop unrolling hint for nvcc (g++ would warn about the unknown pragma under simt).
 #if defined(__CUDACC__)
 #define FCNLAB_UNROLL _Pragma("unroll")

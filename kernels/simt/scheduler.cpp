@@ -289,6 +289,17 @@ int block_barrier(BarrierKind kind, int predicate, Site site) {
   return f.barrier_result;
 }
 
+void check_aligned(const void* p, size_t bytes, Site site) {
+  Fiber& f = current_fiber("a vector load");
+  if (reinterpret_cast<uintptr_t>(p) % bytes == 0) return;
+  f.site = site;
+  char where[32];
+  std::snprintf(where, sizeof where, "%p", p);
+  fail(cudaErrorMisalignedAddress, "misaligned " + std::to_string(bytes) + "-byte vector access at " +
+                                       where + " (" + str(site) + "): the address must be a multiple of " +
+                                       std::to_string(bytes), &f);
+}
+
 void* dynamic_shared() {
   current_fiber("the dynamic shared memory macro");
   return tls_shared_base;

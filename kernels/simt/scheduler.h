@@ -109,6 +109,9 @@ uint64_t warp_op(WarpOp op, unsigned mask, uint64_t value, int arg, int width, S
 unsigned active_mask();
 // Base of the launch's dynamic shared memory (refilled with 0xFF bytes before each block).
 void* dynamic_shared();
+// A vector access of `bytes` at p: fails the launch with cudaErrorMisalignedAddress, as the
+// hardware does, unless p is a multiple of `bytes` (x86 would quietly accept it).
+void check_aligned(const void* p, size_t bytes, Site site);
 
 // Everything launch() knows about a launch; the kernel body is called through `thunk`.
 struct LaunchInfo {

@@ -1,6 +1,7 @@
 // What hardware or compute-sanitizer would punish, caught by the SIMT layer: a missing barrier
 // (exposed by the reverse schedule), barrier divergence, exit before a barrier, bad warp masks,
-// warp/block deadlock, illegal launch shapes and shared-memory sizes; and how errors surface
+// warp/block deadlock, illegal launch shapes and shared-memory sizes, misaligned vector loads; and
+// how errors surface
 // (exception by default; cudaGetLastError / cudaDeviceSynchronize in record mode).
 #include <cmath>
 #include <stdexcept>
@@ -78,6 +79,13 @@ __global__ void throws_inside(int* out) {
   out[threadIdx.x] = 1;
 }
 
+// out[t] = the sum of in[offset + 4t .. offset + 4t + 3], read as one 16-byte vector.
+__global__ void vector_sums(const float* in, int offset, float* out) {
+  const float4 v = fcnlab::kernels::cuda::load_float4(in + offset + 4 * threadIdx.x);
+  out[threadIdx.x] = v.x + v.y + v.z + v.w;
+}
+constexpr int kVectorLoadLine = __LINE__ - 3;
+
 // Runs `f`, expects a KernelError with `code` whose message contains every string in `parts`.
 template <class F>
 void expect_error(F f, cudaError_t code, std::initializer_list<const char*> parts) {
@@ -116,6 +124,22 @@ TEST_CASE("a missing __syncthreads() is right in order and wrong under the rever
   CHECK(run("inorder", 1) == expect);
   CHECK(run("reverse", 1) == expect);
   CHECK(run("random:7", 1) == expect);
+}
+
+TEST_CASE("a misaligned 16-byte vector load fails the launch as on a GPU, with its call site") {
+  std::vector<float> in(4 * 32 + 4);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(i);
+  DeviceBuffer<float> din(in), dout(32);
+  FCNLAB_LAUNCH(vector_sums, 1, 32, 0, 0, din.get(), 4, dout.get());  // 16 bytes in: aligned
+  const std::vector<float> got = dout.read();
+  for (int t = 0; t < 32; ++t) CHECK(got[size_t(t)] == static_cast<float>(4 * (4 * t + 4) + 6));
+  const std::string site = "test_diagnostics.cpp:" + std::to_string(kVectorLoadLine);
+  for (int offset : {1, 2, 3}) {  // 4, 8, 12 bytes in: what x86 would quietly accept
+    CAPTURE(offset);
+    expect_error([&] { FCNLAB_LAUNCH(vector_sums, 1, 32, 0, 0, din.get(), offset, dout.get()); },
+                 cudaErrorMisalignedAddress,
+                 {"kernel 'vector_sums'", "misaligned 16-byte vector access", site.c_str()});
+  }
 }
 
 TEST_CASE("barrier divergence is diagnosed with both call sites") {
