@@ -293,6 +293,7 @@ const char* cudaGetErrorName(cudaError_t error) {
     FCNLAB_SIMT_NAME(cudaErrorLaunchOutOfResources)
     FCNLAB_SIMT_NAME(cudaErrorAssert)
     FCNLAB_SIMT_NAME(cudaErrorIllegalInstruction)
+    FCNLAB_SIMT_NAME(cudaErrorMisalignedAddress)
     FCNLAB_SIMT_NAME(cudaErrorLaunchFailure)
     FCNLAB_SIMT_NAME(cudaErrorNotSupported)
     FCNLAB_SIMT_NAME(cudaErrorUnknown)
@@ -311,6 +312,7 @@ const char* cudaGetErrorString(cudaError_t error) {
     case cudaErrorInvalidDeviceFunction: base = "invalid device function"; break;
     case cudaErrorInvalidResourceHandle: base = "invalid resource handle"; break;
     case cudaErrorIllegalInstruction: base = "an illegal instruction was encountered"; break;
+    case cudaErrorMisalignedAddress: base = "misaligned address"; break;
     case cudaErrorLaunchFailure: base = "unspecified launch failure"; break;
     case cudaErrorNotSupported: base = "operation not supported"; break;
     case cudaErrorInvalidMemcpyDirection: base = "invalid copy direction for memcpy"; break;
