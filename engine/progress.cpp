@@ -52,8 +52,10 @@ std::string Progress::line(int64_t done, const std::string& extra, bool bar) con
   std::string s = label_ + " ";
   if (bar) {
     const int width = 24, filled = static_cast<int>(frac * width);
-    s += "[" + std::string(static_cast<size_t>(filled), '#') +
-         std::string(static_cast<size_t>(width - filled), '.') + "] ";
+    // Appends, not "[" + std::string(...): GCC 12 warns falsely (-Wrestrict) on that form.
+    s += '[';
+    s.append(static_cast<size_t>(filled), '#').append(static_cast<size_t>(width - filled), '.');
+    s += "] ";
   }
   s += stats;
   if (!extra.empty()) s += "  " + extra;

@@ -21,8 +21,14 @@ std::string target_position(const Shape& s, int64_t flat) {
   std::string r = "(";
   for (int d = 0; d < s.ndim(); ++d) {
     if (d) r += ", ";
-    r += s.ndim() <= 3 ? names3[d == 0 ? 0 : d + 3 - s.ndim()] : ("d" + std::to_string(d));
-    r += "=" + std::to_string(idx[static_cast<size_t>(d)]);
+    if (s.ndim() <= 3) {
+      r += names3[d == 0 ? 0 : d + 3 - s.ndim()];
+    } else {
+      r += 'd';
+      r += std::to_string(d);
+    }
+    r += '=';
+    r += std::to_string(idx[static_cast<size_t>(d)]);
   }
   return r + ")";
 }

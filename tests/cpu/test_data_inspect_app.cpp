@@ -28,11 +28,19 @@ struct RunResult {
   std::string out;  // stdout and stderr together
 };
 
+// p in single quotes, for the shell.
+std::string q(const fs::path& p) {
+  std::string s(1, '\'');  // appends only: GCC 12 warns falsely (-Wrestrict) on "'" + string
+  s += p.string();
+  s += '\'';
+  return s;
+}
+
 RunResult run_inspect(const std::string& args, const fs::path& scratch) {
   const fs::path exe = fs::path(FCNLAB_BINARY_DIR) / "fcnlab-inspect";
   REQUIRE_MESSAGE(fs::exists(exe), "build fcnlab-inspect first: ", exe.string());
   const fs::path log = scratch / "inspect.log";
-  const std::string cmd = "'" + exe.string() + "' " + args + " >'" + log.string() + "' 2>&1";
+  const std::string cmd = q(exe) + " " + args + " >" + q(log) + " 2>&1";
   const int status = std::system(cmd.c_str());
   RunResult r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -56,8 +64,6 @@ fs::path clean_set(const test::TempDir& dir) {
   write_phantom_set(root.string(), o);
   return root;
 }
-
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
 }  // namespace
 

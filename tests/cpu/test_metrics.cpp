@@ -121,7 +121,7 @@ TEST_CASE("metrics: summarize gives the competition Dice, positive-only Dice and
 TEST_CASE("metrics: summarize with no positives gives NaN where undefined, all-empty baseline") {
   // Four negatives predicted empty: the "all empty" predictor scores 1 on them.
   std::vector<ImageResult> rs;
-  for (int i = 0; i < 4; ++i) rs.push_back(result_from_counts("n" + std::to_string(i), 0.1, 16, 0, 0, 0));
+  for (int i = 0; i < 4; ++i) rs.push_back(result_from_counts(std::string("n").append(std::to_string(i)), 0.1, 16, 0, 0, 0));
   Metrics m = summarize(rs);
   CHECK(m.dice == 1.0);
   CHECK(std::isnan(m.dice_positive));
