@@ -53,6 +53,7 @@ else()
       list(APPEND FCNLAB_NVIDIA_WHEELS ${_dirs})
     endif()
   endforeach()
+  list(REMOVE_DUPLICATES FCNLAB_NVIDIA_WHEELS)  # both interpreters may be the same one
   set(_wheel_inc "")
   set(_wheel_lib "")
   foreach(d ${FCNLAB_NVIDIA_WHEELS})

@@ -441,11 +441,15 @@ int main(int argc, char** argv) {
   std::vector<char*> rest;
   for (int i = 0; i < argc; ++i) {
     if (std::strncmp(argv[i], "--batches=", 10) == 0) {
+      // Every comma-separated item, empty ones included ("--batches=" or "1,,8" are errors).
       batches.clear();
-      std::stringstream ss(argv[i] + 10);
-      for (std::string tok; std::getline(ss, tok, ',');)
-        batches.push_back(fcnlab::bench::parse_int(program, "--batches", tok.c_str(), 1, 64));
-      if (batches.empty()) fcnlab::bench::parse_int(program, "--batches", "", 1, 64);  // exits
+      const std::string list = argv[i] + 10;
+      for (size_t pos = 0, end;; pos = end + 1) {
+        end = list.find(',', pos);
+        const std::string item = list.substr(pos, end == std::string::npos ? end : end - pos);
+        batches.push_back(fcnlab::bench::parse_int(program, "--batches", item.c_str(), 1, 64));
+        if (end == std::string::npos) break;
+      }
     } else if (std::strncmp(argv[i], "--iters=", 8) == 0) {
       g_iters = fcnlab::bench::parse_int(program, "--iters", argv[i] + 8, 1, 100000);
     } else if (std::strcmp(argv[i], "--smoke") == 0) {

@@ -76,7 +76,7 @@ struct GemmTileDerived {
 };
 
 template <class L, class Ctx>
-concept VectorRowLoader = requires(const L& l, const Ctx& c) {
+concept Vector4Loader = requires(const L& l, const Ctx& c) {
   { l.vec4 } -> std::convertible_to<bool>;
   { l.load4(c, 0) } -> std::same_as<float4>;
 };
@@ -153,7 +153,7 @@ FCNLAB_UNROLL
   // covers all four), else one by one.
   auto load_run4 = [&](const auto& l, const auto& ctx, bool ok, int k, T* dst) {
     using L = std::decay_t<decltype(l)>;
-    if constexpr (std::is_same_v<T, float> && VectorRowLoader<L, std::decay_t<decltype(ctx)>>) {
+    if constexpr (std::is_same_v<T, float> && Vector4Loader<L, std::decay_t<decltype(ctx)>>) {
       if (l.vec4) {
         const float4 v = (ok && k < k_end) ? l.load4(ctx, k) : make_float4(0.f, 0.f, 0.f, 0.f);
         dst[0] = v.x, dst[1] = v.y, dst[2] = v.z, dst[3] = v.w;

@@ -17,6 +17,7 @@ expect() {  # expect EXE 'MESSAGE' ARGS...
 bench=$1; shift
 expect "$bench" "fcnlab-bench: error: --batches expects a whole number in [1, 64], got 'x'" --batches=1,x
 expect "$bench" "fcnlab-bench: error: --batches expects a whole number in [1, 64], got ''" --batches=
+expect "$bench" "fcnlab-bench: error: --batches expects a whole number in [1, 64], got ''" --batches=1,,8
 expect "$bench" "fcnlab-bench: error: --iters expects a whole number in [1, 100000], got '0'" --iters=0
 expect "$bench" "unrecognized command-line flag: --bogus" --bogus
 for exe in "$@"; do
