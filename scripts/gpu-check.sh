@@ -16,6 +16,11 @@
 #        PAPER_TRIALS (20), PAPER_TRAIN (1: also the FCN-8s 512x512 batch-8 training step),
 #        BENCH_FILTER (all), SANITIZE_TC (doctest -tc list), GPU_CHECK_FORCE_BUILD=1 (build
 #        even without a GPU: checks the offline configure/compile path), GPU_CHECK_BUILD_DIR.
+# Rehearsal (no GPU needed; CI runs it): GPU_CHECK_REHEARSAL=1 GPU_CHECK_BUILD_DIR=build/simt
+#   runs every step after the build against an existing simt build at smoke sizes (the paper
+#   table and PyTorch on the CPU, so the two can be compared), lists the kernel tests instead of
+#   running them, and writes the summary and a results folder marked REHEARSAL: the script's
+#   own plumbing is checked before a GPU run depends on it. Its numbers mean nothing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -35,6 +40,35 @@ ROOT=$REPO/.offline/root
 START=$(date +%s)
 SUMMARY_ROWS=()
 FAILED=0
+REHEARSAL=${GPU_CHECK_REHEARSAL:-0}
+# What the steps run. A rehearsal shrinks each to a smoke size and moves the paper table and
+# PyTorch to the CPU; everything else (paths, files, tables, the summary) is the real run's.
+TEST_ARGS=(--test-dir "$BUILD" -L gpu)
+BENCH_ARGS=()
+PT_ARGS=(--device cuda --kernels hand,cudnn)
+PY_ARGS=(--device cuda)
+ladder_args() { :; }
+if [ "$REHEARSAL" = 1 ]; then
+  if ! grep -qs '^FCNLAB_GPU:STRING=simt$' "$BUILD/CMakeCache.txt"; then
+    echo "gpu-check: GPU_CHECK_REHEARSAL=1 needs GPU_CHECK_BUILD_DIR set to a built simt tree" \
+         "(cmake --preset simt && cmake --build --preset simt); $BUILD is not one" >&2
+    exit 2
+  fi
+  # three quick kernel tests, run from tests/ so that ctest's own logs stay out of the way of a
+  # ctest that may be running this rehearsal
+  TEST_ARGS=(--test-dir "$BUILD/tests" -L simt -R '^kernels-simt:(cuda tensors round-trip|cuda concat_channels|ladder: softmax)')
+  BENCH_ARGS=(--smoke --iters=1)
+  PT_ARGS=(--device cpu --threads 1 --size 48 --width 0.0625 --warmup 0
+           --train-size 48 --train-batch 1 --train-trials 1)
+  PY_ARGS=(--device cpu --smoke --variants eager --threads 1)
+  PAPER_TRIALS=1
+  ladder_args() {
+    case $1 in
+      *softmax-dice*) echo --size 12 --reps 2;;
+      *) echo --smoke --reps 1;;
+    esac
+  }
+fi
 
 elapsed() { echo $(( $(date +%s) - START )); }
 # run_step NAME TIMEOUT_S CMD... : runs CMD with a timeout cut to the remaining budget, logs to
@@ -66,7 +100,7 @@ skip_step() { SUMMARY_ROWS+=("| $1 | skipped | 0 | $2 |"); }
 
 write_summary() {
   {
-    echo "# gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "# gpu-check $(date -u +%Y-%m-%dT%H:%M:%SZ)$([ "$REHEARSAL" = 1 ] && echo ' (REHEARSAL: no GPU, smoke sizes, times mean nothing)')"
     echo
     echo "host: $(hostname), commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'), total $(elapsed)s of ${BUDGET}s"
     echo "device: ${DEVICE_LINE:-none}"
@@ -86,7 +120,11 @@ write_summary() {
 # ---- 1. the GPU
 DEVICE_LINE=""
 HAVE_GPU=0
-if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L > "$OUT/logs/nvidia-smi-L.log" 2>&1 \
+if [ "$REHEARSAL" = 1 ]; then
+  HAVE_GPU=1
+  DEVICE_LINE="REHEARSAL: no GPU; the simt build in $BUILD runs the kernels on the CPU"
+  SUMMARY_ROWS+=("| gpu | rehearsal | 0 | no GPU used: every step after the build runs at smoke size on the CPU |")
+elif command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L > "$OUT/logs/nvidia-smi-L.log" 2>&1 \
    && grep -q '^GPU ' "$OUT/logs/nvidia-smi-L.log"; then
   HAVE_GPU=1
   DEVICE_LINE=$(head -1 "$OUT/logs/nvidia-smi-L.log")
@@ -120,7 +158,9 @@ unpack_deps() {
 }
 CMAKE_DEPS=()
 export -f unpack_deps; export REPO ROOT OUT
-if run_step deps 30 bash -c unpack_deps; then
+if [ "$REHEARSAL" = 1 ]; then
+  skip_step deps "rehearsal: the simt build is already configured"
+elif run_step deps 30 bash -c unpack_deps; then
   CMAKE_DEPS=(-DCMAKE_PREFIX_PATH="$ROOT/usr" -DCMAKE_CXX_FLAGS="-isystem $ROOT/usr/include")
 else
   echo "   (continuing with whatever the system has installed)"
@@ -132,7 +172,11 @@ if [ -z "${CUDACXX:-}" ] && ! command -v nvcc >/dev/null && [ -x /usr/local/cuda
 fi
 export PATH="$PATH:/usr/local/cuda/bin"
 BUILT=0
-if (( HAVE_GPU )) || [ "${GPU_CHECK_FORCE_BUILD:-0}" = 1 ]; then
+if [ "$REHEARSAL" = 1 ]; then
+  skip_step configure "rehearsal: uses $BUILD as built"
+  skip_step build "rehearsal"
+  BUILT=1
+elif (( HAVE_GPU )) || [ "${GPU_CHECK_FORCE_BUILD:-0}" = 1 ]; then
   if run_step configure 90 cmake --preset cuda -B "$BUILD" -DCMAKE_CUDA_ARCHITECTURES="$ARCH" "${CMAKE_DEPS[@]}"; then
     grep -E "fcnlab: GPU backend" "$OUT/logs/configure.log" | sed 's/^/   /'
     grep -q "fcnlab: GPU backend.*no cuDNN baseline" "$OUT/logs/configure.log" &&
@@ -188,7 +232,9 @@ CU
   ${CUDACXX:-nvcc} -O1 -o "$tmp/props" "$tmp/props.cu" && "$tmp/props"
   local rc=$?; rm -rf "$tmp"; return $rc
 }
-if (( HAVE_GPU )); then
+if [ "$REHEARSAL" = 1 ]; then
+  skip_step device "rehearsal"
+elif (( HAVE_GPU )); then
   export -f device_props; export CUDACXX
   run_step device 60 bash -c device_props && DEVICE_LINE=$(grep -m1 '^device 0:' "$OUT/logs/device.log")
   cp "$OUT/logs/device.log" "$OUT/device.txt" 2>/dev/null
@@ -200,11 +246,19 @@ fi
 # 8. compute-sanitizer: in order of what the issues ask for, so the budget trims the last first
 KT=$BUILD/tests/fcnlab_tests_kernels
 if (( HAVE_GPU && BUILT )); then
-  run_step tests-gpu 150 ctest --test-dir "$BUILD" -L gpu -j 4 --timeout 60 --output-on-failure \
-    --output-junit "$OUT/ctest-gpu.xml"
-  grep -E "tests passed|tests failed" "$OUT/logs/tests-gpu.log" | tail -1 | sed 's/^/   /'
+  # --no-tests=error: a build whose kernel tests were not discovered must not pass by running none.
+  run_step tests-gpu 150 ctest "${TEST_ARGS[@]}" --no-tests=error -j 4 --timeout 60 \
+    --output-on-failure --output-junit "$OUT/ctest-gpu.xml"
+  grep -E "tests passed|tests failed|Total Tests" "$OUT/logs/tests-gpu.log" | tail -1 | sed 's/^/   /'
+  # A gpu test that found no usable GPU reports skipped (exit 77), which ctest counts as a pass:
+  # on this machine that means the kernels were not checked, so it is a failure here.
+  skipped=$(grep -c '\*\*\*Skipped' "$OUT/logs/tests-gpu.log")
+  if (( skipped > 0 )); then
+    SUMMARY_ROWS+=("| tests-gpu-skipped | FAIL | 0 | $skipped gpu test(s) skipped: they found no usable GPU (tests-gpu.log) |")
+    FAILED=1
+  fi
   if [ -x "$BUILD/bench/fcnlab-bench" ]; then
-    run_step bench 170 "$BUILD/bench/fcnlab-bench" --batches="$BENCH_BATCHES" --benchmark_filter="$BENCH_FILTER" \
+    run_step bench 170 "$BUILD/bench/fcnlab-bench" "${BENCH_ARGS[@]}" --batches="$BENCH_BATCHES" --benchmark_filter="$BENCH_FILTER" \
       --benchmark_context=git=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null) --benchmark_counters_tabular=true \
       --benchmark_out="$OUT/bench.json" --benchmark_out_format=json
     [ -s "$OUT/bench.json" ] && python3 "$REPO/scripts/bench-table.py" "$OUT/bench.json" > "$OUT/bench-table.md" 2>>"$OUT/logs/bench.log"
@@ -214,17 +268,19 @@ if (( HAVE_GPU && BUILT )); then
   PT=$BUILD/fcnlab-paper-table
   if [ -x "$PT" ]; then
     train=(); [ "$PAPER_TRAIN" = 1 ] && train=(--train-step)
-    run_step paper-table 150 "$PT" --device cuda --kernels hand,cudnn --trials "$PAPER_TRIALS" "${train[@]}" \
+    run_step paper-table 150 "$PT" "${PT_ARGS[@]}" --trials "$PAPER_TRIALS" "${train[@]}" \
       --csv "$OUT/paper-table.csv"
     sed -n '/^| net |/,$p' "$OUT/logs/paper-table.log" > "$OUT/paper-table.md"
   else
     skip_step paper-table "fcnlab-paper-table was not built"
   fi
-  # PyTorch side by side, same GPU, same run: only where torch with CUDA is importable.
-  PY=$(command -v python3 || true)
-  if [ -n "$PY" ] && "$PY" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
+  # PyTorch side by side, same GPU, same run: only where torch with CUDA is importable
+  # (a rehearsal needs torch only). GPU_CHECK_PYTHON picks the interpreter (default: python3).
+  PY=${GPU_CHECK_PYTHON:-$(command -v python3 || true)}
+  want_cuda=$([ "$REHEARSAL" = 1 ] && echo False || echo True)
+  if [ -n "$PY" ] && "$PY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() or not $want_cuda else 1)" >/dev/null 2>&1; then
     ptrain=(); [ "$PAPER_TRAIN" = 1 ] && ptrain=(--train-step)
-    run_step pytorch 150 "$PY" "$REPO/bench/pytorch_reference.py" --device cuda --trials "$PAPER_TRIALS" "${ptrain[@]}" \
+    run_step pytorch 150 "$PY" "$REPO/bench/pytorch_reference.py" "${PY_ARGS[@]}" --trials "$PAPER_TRIALS" "${ptrain[@]}" \
       --csv "$OUT/pytorch.csv"
     [ -s "$OUT/paper-table.csv" ] && [ -s "$OUT/pytorch.csv" ] && \
       "$PY" "$REPO/scripts/paper-compare.py" "$OUT/paper-table.csv" "$OUT/pytorch.csv" --out "$OUT/paper-compare.md" \
@@ -236,9 +292,11 @@ if (( HAVE_GPU && BUILT )); then
   ladders=$(find "$BUILD" -maxdepth 3 -type f -executable -name '*ladder*' | sort)
   [ -z "$ladders" ] && skip_step ladder "no ladder program built"
   for ladder in $ladders; do
-    run_step "ladder-$(basename "$ladder" | sed 's/^fcnlab-//')" 90 "$ladder"
+    run_step "ladder-$(basename "$ladder" | sed 's/^fcnlab-//')" 90 "$ladder" $(ladder_args "$ladder")
   done
-  if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
+  if [ "$REHEARSAL" = 1 ]; then
+    skip_step sanitize "rehearsal: compute-sanitizer needs a GPU"
+  elif command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
     CS=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
     for tool in memcheck racecheck synccheck; do
       run_step "sanitize-$tool" 45 "$CS" --tool "$tool" --error-exitcode 1 "$KT" -tc="$SANITIZE_TC"
@@ -255,6 +313,7 @@ fi
 collect_results() {
   local slug dir
   slug=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | tr -c 'A-Za-z0-9\n' '-' | tr -s '-' | sed 's/-$//')
+  [ "$REHEARSAL" = 1 ] && slug=REHEARSAL-simt
   dir="$OUT/results/$(date -u +%Y-%m-%d)-${slug:-gpu}"
   mkdir -p "$dir"
   for f in bench.json bench-table.md paper-table.csv paper-table.md pytorch.csv paper-compare.md device.txt; do
@@ -264,6 +323,7 @@ collect_results() {
   {
     echo "# gpu-check run $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo
+    [ "$REHEARSAL" = 1 ] && echo "**REHEARSAL on the CPU (simt build, smoke sizes): not GPU results; do not commit.**" && echo
     echo "- commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo "- device: ${DEVICE_LINE:-?}"
     echo "- driver, clocks and limits as found (nvidia-smi; nothing was changed):"
