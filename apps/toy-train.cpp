@@ -6,7 +6,9 @@
 // Everything is written to a temporary name and renamed. The real trainer is fcnlab-train.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <sstream>
 

@@ -3,6 +3,7 @@
 #include "data/siim_dicom.h"
 
 #include <algorithm>
+#include <exception>
 #include <filesystem>
 #include <map>
 

@@ -1,6 +1,7 @@
 // device.h — where a tensor's storage lives, and the allocator interface each backend provides.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace fcnlab {

@@ -9,6 +9,7 @@
 // each unit stays a visible square.
 #pragma once
 #include <string>
+#include <utility>
 
 #include "engine/tensor.h"
 #include "train/overlay.h"

@@ -1,6 +1,7 @@
 // models.cpp — the registry of models.h and the pieces the definitions share.
 #include "models/models.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 #include <variant>
 
 #include "data/phantom.h"

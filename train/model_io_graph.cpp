@@ -3,6 +3,7 @@
 // trainer's validation, fcnlab-evaluate and fcnlab-predict.
 #include <algorithm>
 #include <cmath>
+#include <exception>
 
 #include "engine/autograd.h"
 #include "engine/error.h"

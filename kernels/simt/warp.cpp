@@ -4,6 +4,7 @@
 // segments and the clamping of up/down/xor) and wakes the others. Checks: the caller is in its
 // mask, lanes that meet agree on mask, intrinsic, width and (except __syncwarp) call site,
 // no named lane has exited. A source lane outside the group yields all-ones bytes (NaN).
+#include <cstdio>
 #include <cstring>
 
 #include "kernels/simt/block_state.h"

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <sstream>
+#include <vector>
 
 #include "engine/cli.h"
 

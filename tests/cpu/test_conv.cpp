@@ -4,6 +4,7 @@
 // output-size formulas (incl. FCN's conv1_1), and the errors users meet.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 

@@ -3,6 +3,7 @@
 // undefined length skipped, JPEG baseline in two fragments, and the errors.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>

@@ -4,6 +4,7 @@
 #include "data/image.h"
 #include "engine/error.h"
 #include "tests/cpu/data_fixtures.h"
+#include <utility>
 
 using namespace fcnlab;
 using namespace fcnlab::data;

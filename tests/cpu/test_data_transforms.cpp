@@ -2,6 +2,7 @@
 // augmentation keeps image and mask aligned to within a fraction of a pixel.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 

@@ -4,6 +4,7 @@
 // scored exactly as its PNG twin, and bad inputs.
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>

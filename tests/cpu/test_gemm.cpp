@@ -3,9 +3,11 @@
 // beta and row bias, on one and on several threads), then matmul and linear as ops.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "engine/ops.h"

@@ -2,6 +2,7 @@
 // (large draws against their formulas), reproducibility from a seed.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/nn/init.h"

@@ -3,6 +3,7 @@
 // seeded generator and train/eval, a VGG-style block in a Sequential.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/autograd.h"

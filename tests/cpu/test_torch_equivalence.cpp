@@ -7,6 +7,7 @@
 // meaningless where a value is a near-cancelling sum).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <sstream>

@@ -4,6 +4,7 @@
 // how errors surface
 // (exception by default; cudaGetLastError / cudaDeviceSynchronize in record mode).
 #include <cmath>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 
