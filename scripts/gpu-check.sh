@@ -18,9 +18,9 @@
 #        even without a GPU: checks the offline configure/compile path), GPU_CHECK_BUILD_DIR.
 # Rehearsal (no GPU needed; CI runs it): GPU_CHECK_REHEARSAL=1 GPU_CHECK_BUILD_DIR=build/simt
 #   runs every step after the build against an existing simt build at smoke sizes (the paper
-#   table and PyTorch on the CPU, so the two can be compared), lists the kernel tests instead of
-#   running them, and writes the summary and a results folder marked REHEARSAL: the script's
-#   own plumbing is checked before a GPU run depends on it. Its numbers mean nothing.
+#   table and PyTorch on the CPU, so the two can be compared; three quick kernel tests through
+#   the same ctest call) and writes the summary and a results folder marked REHEARSAL: the
+#   script's own plumbing is checked before a GPU run depends on it. Its numbers mean nothing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -277,8 +277,9 @@ if (( HAVE_GPU && BUILT )); then
   # PyTorch side by side, same GPU, same run: only where torch with CUDA is importable
   # (a rehearsal needs torch only). GPU_CHECK_PYTHON picks the interpreter (default: python3).
   PY=${GPU_CHECK_PYTHON:-$(command -v python3 || true)}
-  want_cuda=$([ "$REHEARSAL" = 1 ] && echo False || echo True)
-  if [ -n "$PY" ] && "$PY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() or not $want_cuda else 1)" >/dev/null 2>&1; then
+  probe='import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)'
+  [ "$REHEARSAL" = 1 ] && probe='import torch'
+  if [ -n "$PY" ] && "$PY" -c "$probe" >/dev/null 2>&1; then
     ptrain=(); [ "$PAPER_TRAIN" = 1 ] && ptrain=(--train-step)
     run_step pytorch 150 "$PY" "$REPO/bench/pytorch_reference.py" "${PY_ARGS[@]}" --trials "$PAPER_TRIALS" "${ptrain[@]}" \
       --csv "$OUT/pytorch.csv"
@@ -287,7 +288,7 @@ if (( HAVE_GPU && BUILT )); then
       >> "$OUT/logs/pytorch.log" 2>&1
   else
     echo "gpu-check: python3 has no torch that sees the GPU here: PyTorch side skipped"
-    skip_step pytorch "torch with CUDA not importable on this machine (python3: ${PY:-none})"
+    skip_step pytorch "torch $([ "$REHEARSAL" = 1 ] || echo "with CUDA ")not importable on this machine (python3: ${PY:-none})"
   fi
   ladders=$(find "$BUILD" -maxdepth 3 -type f -executable -name '*ladder*' | sort)
   [ -z "$ladders" ] && skip_step ladder "no ladder program built"
