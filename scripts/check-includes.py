@@ -4,7 +4,7 @@
 Why: GCC 13 and 14's libstdc++ stopped including some headers from others (<cstdint> from
 <string>, parts of <algorithm> from <memory> ...), so a file that builds here with GCC 12 only
 because of such a chain can fail on a machine with a newer GCC, such as the GPU host that
-scripts/gpu-check.sh builds on. This is a heuristic: it looks for a few hundred common names
+scripts/gpu-check.sh builds on. This is a heuristic: it looks for about 230 common names
 (std::uint8_t, std::clamp, std::snprintf, ...) and accepts the header if the file or any of
 the project's headers it includes (transitively) names it. A finding is fixed by adding the
 include. Exit status 1 with one line per finding, 0 when clean.
